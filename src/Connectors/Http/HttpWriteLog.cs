@@ -1,0 +1,236 @@
+// The stream "http:writes": a persistent actor that gives client batches durable, gap-free offsets,
+// journals each group of batches as one atomic write, remembers idempotency keys across restarts,
+// and answers a batch only after its entities have journaled its events.
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using ContextLake.Platform.Events;
+using ContextLake.Platform.Hosting;
+using ContextLake.Platform.Ingest;
+
+namespace ContextLake.Connectors.Http;
+
+public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
+{
+    public const string StreamId = "http:writes";
+
+    private sealed record Waiter(IActorRef ReplyTo, WritesAppended Answer, long UpTo);
+    private sealed record Buffered(IActorRef ReplyTo, AppendWrites Command);
+    private sealed record Flush
+    {
+        public static Flush Instance { get; } = new();
+    }
+    private sealed record Applied(long UpTo);
+    private sealed record ApplyFailed(Exception Cause);
+    private sealed record RetryApply
+    {
+        public static RetryApply Instance { get; } = new();
+    }
+
+    private readonly EntityWriter _writer;
+    private readonly WriteLogOptions _options;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    private long _nextOffset = 1;
+    private long _appliedUpTo;
+    private readonly Dictionary<string, long> _keys = new(StringComparer.Ordinal);
+    private readonly Queue<string> _keyOrder = new();
+    private readonly List<WriteBatchRecord> _unapplied = new();
+    private readonly List<Waiter> _waiters = new();
+    private readonly List<Buffered> _buffer = new();
+    private List<Buffered> _persisting = new();
+    private bool _flushScheduled;
+    private bool _applying;
+    private int _sinceSnapshot;
+
+    public HttpWriteLog(EntityWriter writer, WriteLogOptions options)
+    {
+        _writer = writer;
+        _options = options;
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is WriteLogSnapshot s) Restore(s);
+        });
+        Recover<WriteBatchRecord>(Record);
+        Recover<RecoveryCompleted>(_ => StartApplying());
+
+        Command<AppendWrites>(cmd =>
+        {
+            _buffer.Add(new Buffered(Sender, cmd));
+            if (_flushScheduled) return;
+            // Everything already in the mailbox lands in the buffer before Flush: one journal write per group.
+            _flushScheduled = true;
+            Self.Tell(Flush.Instance);
+        });
+        Command<Flush>(_ => FlushBuffer());
+        Command<Applied>(OnApplied);
+        Command<ApplyFailed>(f =>
+        {
+            _log.Error(f.Cause, "applying {0} up to offset {1} failed; retrying in 1s", StreamId, _unapplied[^1].Events[^1].Offset);
+            Timers.StartSingleTimer("retry-apply", RetryApply.Instance, TimeSpan.FromSeconds(1));
+        });
+        Command<RetryApply>(_ =>
+        {
+            _applying = false;
+            StartApplying();
+        });
+        Command<GetWriteLogPosition>(_ => Sender.Tell(new WriteLogPosition(StreamId, _nextOffset - 1, _appliedUpTo)));
+        Command<SaveSnapshotSuccess>(ok => DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot of {0} failed", StreamId));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "deleting old snapshots of {0} failed", StreamId));
+    }
+
+    public override string PersistenceId => "stream-" + StreamId;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private void FlushBuffer()
+    {
+        _flushScheduled = false;
+        if (_buffer.Count == 0) return;
+
+        var records = new List<WriteBatchRecord>();
+        var batchKeys = new Dictionary<string, long>(StringComparer.Ordinal);
+        var next = _nextOffset;
+        foreach (var (replyTo, cmd) in _buffer)
+        {
+            var offsets = new long[cmd.Writes.Count];
+            var fresh = new List<IngestEvent>();
+            var freshKeys = new List<string?>();
+            for (var i = 0; i < offsets.Length; i++)
+            {
+                var w = cmd.Writes[i];
+                if (w.IdempotencyKey is { } key && (_keys.TryGetValue(key, out var seen) || batchKeys.TryGetValue(key, out seen)))
+                {
+                    offsets[i] = seen;
+                    continue;
+                }
+                offsets[i] = next;
+                fresh.Add(new IngestEvent(StreamId, next, w.EventTime, w.EntityType, w.EntityId, w.Kind, w.Data));
+                freshKeys.Add(w.IdempotencyKey);
+                if (w.IdempotencyKey is { } k) batchKeys[k] = next;
+                next++;
+            }
+
+            var answer = new WritesAppended(StreamId, offsets, fresh.Count);
+            _waiters.Add(new Waiter(replyTo, answer, offsets.Length == 0 ? 0 : offsets.Max()));
+            if (fresh.Count > 0) records.Add(new WriteBatchRecord(fresh, freshKeys));
+        }
+
+        _persisting = new List<Buffered>(_buffer);
+        _buffer.Clear();
+        if (records.Count == 0)
+        {
+            ReplyApplied();
+            return;
+        }
+
+        // PersistAll is one atomic write: the whole group is journaled or none of it, so offsets stay gap-free.
+        var remaining = records.Count;
+        PersistAll(records, rec =>
+        {
+            Record(rec);
+            _sinceSnapshot++;
+            if (--remaining == 0)
+            {
+                _persisting = new List<Buffered>();
+                StartApplying();
+            }
+        });
+    }
+
+    private void Record(WriteBatchRecord rec)
+    {
+        for (var i = 0; i < rec.Events.Count; i++)
+        {
+            var offset = rec.Events[i].Offset;
+            _nextOffset = Math.Max(_nextOffset, offset + 1);
+            if (rec.Keys[i] is { } key) RememberKey(key, offset);
+        }
+        if (rec.Events[^1].Offset > _appliedUpTo) _unapplied.Add(rec);
+    }
+
+    private void RememberKey(string key, long offset)
+    {
+        if (!_keys.TryAdd(key, offset)) return;
+        _keyOrder.Enqueue(key);
+        while (_keyOrder.Count > _options.IdempotencyKeys) _keys.Remove(_keyOrder.Dequeue());
+    }
+
+    private void StartApplying()
+    {
+        if (_applying || _unapplied.Count == 0) return;
+        _applying = true;
+        var events = _unapplied.SelectMany(r => r.Events).ToList();
+        var upTo = events[^1].Offset;
+        _writer.WriteAsync(events).PipeTo(Self,
+            success: _ => new Applied(upTo),
+            failure: ex => new ApplyFailed(ex));
+    }
+
+    private void OnApplied(Applied applied)
+    {
+        _applying = false;
+        _appliedUpTo = Math.Max(_appliedUpTo, applied.UpTo);
+        _unapplied.RemoveAll(r => r.Events[^1].Offset <= _appliedUpTo);
+        ReplyApplied();
+        if (_sinceSnapshot >= _options.SnapshotEvery)
+        {
+            _sinceSnapshot = 0;
+            SaveSnapshot(new WriteLogSnapshot(
+                _nextOffset, _appliedUpTo,
+                _keyOrder.Select(k => new IdempotencyEntry(k, _keys[k])).ToList(),
+                _unapplied.ToList()));
+        }
+        StartApplying();
+    }
+
+    private void ReplyApplied()
+    {
+        foreach (var w in _waiters.Where(w => w.UpTo <= _appliedUpTo).ToList())
+        {
+            w.ReplyTo.Tell(w.Answer);
+            _waiters.Remove(w);
+        }
+    }
+
+    private void Restore(WriteLogSnapshot s)
+    {
+        _nextOffset = s.NextOffset;
+        _appliedUpTo = s.AppliedUpTo;
+        _keys.Clear();
+        _keyOrder.Clear();
+        foreach (var entry in s.Keys) RememberKey(entry.Key, entry.Offset);
+        _unapplied.Clear();
+        _unapplied.AddRange(s.Unapplied);
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        // The group was not journaled: tell its clients now rather than letting them time out.
+        FailPersisting(cause);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        FailPersisting(cause);
+        base.OnPersistRejected(cause, @event, sequenceNr);
+    }
+
+    private void FailPersisting(Exception cause)
+    {
+        var failed = _persisting.Select(b => b.ReplyTo).ToHashSet();
+        foreach (var w in _waiters.Where(w => failed.Contains(w.ReplyTo)).ToList())
+        {
+            w.ReplyTo.Tell(new Status.Failure(new JournalUnavailableException(cause)));
+            _waiters.Remove(w);
+        }
+    }
+}
+
+/// <summary>The write log could not journal a batch: nothing of it was written.</summary>
+public sealed class JournalUnavailableException(Exception inner)
+    : Exception($"the journal refused the write: {inner.Message}", inner);

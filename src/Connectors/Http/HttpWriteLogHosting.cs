@@ -1,0 +1,44 @@
+// Registers the HTTP write log as a cluster singleton (one writer of "http:writes" in the cluster),
+// restarted with backoff when its journal fails.
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Configuration;
+using Akka.Event;
+using Akka.Hosting;
+using Akka.Pattern;
+using ContextLake.Platform.Entities;
+using ContextLake.Platform.Hosting;
+using ContextLake.Platform.Ingest;
+
+namespace ContextLake.Connectors.Http;
+
+/// <summary>Key under which the write log's singleton proxy is registered.</summary>
+public sealed class HttpWriteLogKey;
+
+public static class HttpWriteLogHosting
+{
+    public static AkkaConfigurationBuilder WithHttpWriteLog(this AkkaConfigurationBuilder builder, NodeOptions options)
+    {
+        builder.AddHocon(LoadConnectorsConfig(), HoconAddMode.Prepend);
+        return builder.WithSingleton<HttpWriteLogKey>(
+            "http-write-log",
+            (system, registry, _) =>
+            {
+                var writer = new EntityWriter(
+                    registry.Get<EntityRegion>(), options.Entities.AskTimeout,
+                    Logging.GetLogger(system, typeof(HttpWriteLog)));
+                var child = Props.Create(() => new HttpWriteLog(writer, options.Writes));
+                return BackoffSupervisor.Props(Backoff.OnStop(
+                    child, "log", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, -1));
+            },
+            new ClusterSingletonOptions());
+    }
+
+    private static Config LoadConnectorsConfig()
+    {
+        using var stream = typeof(HttpWriteLog).Assembly.GetManifestResourceStream("ContextLake.Connectors.connectors.conf")
+                           ?? throw new InvalidOperationException("connectors.conf is not embedded in ContextLake.Connectors");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+}

@@ -1,0 +1,50 @@
+// Messages and journal records of the HTTP write log, the stream "http:writes".
+using System.Text.Json;
+using ContextLake.Connectors.Serialization;
+using ContextLake.Platform.Events;
+
+namespace ContextLake.Connectors.Http;
+
+/// <summary>One event as a client wrote it: no stream position yet.</summary>
+public sealed record PendingWrite(
+    string EntityType,
+    string EntityId,
+    EventKind Kind,
+    DateTimeOffset EventTime,
+    JsonElement Data,
+    string? IdempotencyKey);
+
+/// <summary>Append a client batch: all of it or none. Replies <see cref="WritesAppended"/> once every event is journaled by its entity.</summary>
+public sealed record AppendWrites(IReadOnlyList<PendingWrite> Writes) : IConnectorMessage;
+
+/// <summary>
+/// The position of each written event, in request order. An event whose idempotency key was seen
+/// before carries the position first given to that key and was not written again.
+/// </summary>
+public sealed record WritesAppended(string Stream, IReadOnlyList<long> Offsets, int Written) : IConnectorMessage
+{
+    public long First => Offsets.Count == 0 ? 0 : Offsets.Min();
+    public long Last => Offsets.Count == 0 ? 0 : Offsets.Max();
+}
+
+/// <summary>The stream's current position: the highest offset assigned and the highest applied to entities.</summary>
+public sealed record GetWriteLogPosition : IConnectorMessage
+{
+    public static GetWriteLogPosition Instance { get; } = new();
+}
+
+public sealed record WriteLogPosition(string Stream, long Assigned, long Applied) : IConnectorMessage;
+
+/// <summary>
+/// Journal row of the write log: one client batch (its new events only), with the idempotency key of each.
+/// One row makes the batch atomic: on recovery it is all there or not at all.
+/// </summary>
+public sealed record WriteBatchRecord(IReadOnlyList<IngestEvent> Events, IReadOnlyList<string?> Keys) : IConnectorMessage;
+
+public sealed record IdempotencyEntry(string Key, long Offset);
+
+public sealed record WriteLogSnapshot(
+    long NextOffset,
+    long AppliedUpTo,
+    IReadOnlyList<IdempotencyEntry> Keys,
+    IReadOnlyList<WriteBatchRecord> Unapplied) : IConnectorMessage;

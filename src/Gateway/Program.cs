@@ -1,0 +1,61 @@
+// The ContextLake node: an ASP.NET Core gateway hosting the Akka.NET actor system in one process.
+using Akka.Hosting;
+using ContextLake.Connectors.Http;
+using ContextLake.Gateway.Operations;
+using ContextLake.Gateway.Reads;
+using ContextLake.Gateway.Writes;
+using ContextLake.Platform.Hosting;
+using ContextLake.Platform.Journal;
+
+var builder = WebApplication.CreateBuilder(args);
+
+NodeOptions options;
+try
+{
+    options = builder.Configuration.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
+}
+catch (InvalidOperationException ex)
+{
+    // The binder's message names the setting: "Failed to convert configuration value at 'ContextLake:…'".
+    Console.Error.WriteLine($"contextlake: bad configuration: {ex.Message}");
+    return 2;
+}
+
+var errors = options.Validate();
+if (errors.Count > 0)
+{
+    foreach (var error in errors) Console.Error.WriteLine($"contextlake: bad configuration: {error}");
+    return 2;
+}
+
+var journal = new JournalDatabase(options.Journal);
+try
+{
+    journal.Prepare();
+}
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+{
+    Console.Error.WriteLine($"contextlake: bad configuration: {NodeOptions.Section}:Journal:DataDirectory: cannot prepare the SQLite files in '{options.Journal.DataDirectory}': {ex.Message}");
+    return 2;
+}
+
+builder.WebHost.UseUrls(options.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.Http.MaxBodyBytes);
+builder.Services.AddSingleton(options);
+builder.Services.AddSingleton(journal);
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
+    .WithContextLakePlatform(options, journal)
+    .WithHttpWriteLog(options));
+
+var app = builder.Build();
+app.UseStatusCodePages();
+app.MapOpenApi();
+app.MapHealthEndpoints();
+app.MapWriteEndpoints();
+app.MapEntityEndpoints();
+
+app.Logger.LogInformation("ContextLake node: journal {Provider}, HTTP {Urls}", options.Journal.Provider, options.Http.Urls);
+await app.RunAsync();
+return 0;

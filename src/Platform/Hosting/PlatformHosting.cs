@@ -1,0 +1,63 @@
+// Wires the Platform into an Akka.Hosting ActorSystem: remoting, a cluster (of one unless seed nodes
+// are configured), the SQL journal, and the entity shard region.
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Persistence.Sql;
+using Akka.Remote.Hosting;
+using ContextLake.Platform.Entities;
+using ContextLake.Platform.Journal;
+
+namespace ContextLake.Platform.Hosting;
+
+public static class PlatformHosting
+{
+    public static Config DefaultConfig { get; } = LoadEmbedded();
+
+    public static AkkaConfigurationBuilder WithContextLakePlatform(
+        this AkkaConfigurationBuilder builder, NodeOptions options, JournalDatabase journal)
+    {
+        builder
+            .AddHocon(journal.ToHocon().WithFallback(DefaultConfig), HoconAddMode.Prepend)
+            .AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
+            .WithRemoting(options.Cluster.Hostname, options.Cluster.Port)
+            .WithClustering(new ClusterOptions
+            {
+                SeedNodes = options.Cluster.SeedNodes,
+                SplitBrainResolver = new KeepMajorityOption(),
+            })
+            .WithShardRegion<EntityRegion>(
+                EntityRegion.TypeName,
+                entityId => Props.Create(() => new EntityActor(entityId, options.Entities.SnapshotEvery)),
+                new EntityMessageExtractor(options.Cluster.Shards),
+                new ShardOptions
+                {
+                    StateStoreMode = StateStoreMode.DData,
+                    RememberEntities = false,
+                    PassivateIdleEntityAfter = options.Entities.PassivateAfter,
+                });
+
+        if (options.Cluster.SeedNodes.Length == 0)
+        {
+            // A node without seed nodes is a cluster of one: it joins itself.
+            builder.AddStartup((system, _) =>
+            {
+                var cluster = Akka.Cluster.Cluster.Get(system);
+                cluster.Join(cluster.SelfAddress);
+            });
+        }
+
+        return builder;
+    }
+
+    private static Config LoadEmbedded()
+    {
+        using var stream = typeof(PlatformHosting).Assembly.GetManifestResourceStream("ContextLake.Platform.contextlake.conf")
+                           ?? throw new InvalidOperationException("contextlake.conf is not embedded in ContextLake.Platform");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+}

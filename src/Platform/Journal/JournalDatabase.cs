@@ -1,0 +1,93 @@
+// The journal's database as the node sees it: Akka.Persistence.Sql settings, SQLite preparation
+// (folder, WAL, separate journal and snapshot files) and the reachability check behind /readyz.
+using System.Data.Common;
+using Akka.Configuration;
+using ContextLake.Platform.Hosting;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace ContextLake.Platform.Journal;
+
+public sealed class JournalDatabase
+{
+    private readonly JournalOptions _options;
+
+    public JournalDatabase(JournalOptions options)
+    {
+        _options = options;
+        if (options.Provider == JournalProvider.Sqlite)
+        {
+            var dir = Path.GetFullPath(options.DataDirectory);
+            JournalConnectionString = $"Data Source={Path.Combine(dir, "journal.db")};Pooling=True";
+            SnapshotConnectionString = $"Data Source={Path.Combine(dir, "snapshots.db")};Pooling=True";
+            ProviderName = "SQLite.MS";
+        }
+        else
+        {
+            JournalConnectionString = SnapshotConnectionString = options.ConnectionString!;
+            ProviderName = "PostgreSQL.15";
+        }
+    }
+
+    public string JournalConnectionString { get; }
+    public string SnapshotConnectionString { get; }
+    public string ProviderName { get; }
+
+    /// <summary>Creates the SQLite folder and switches both files to WAL (a property of the file, set once).</summary>
+    public void Prepare()
+    {
+        if (_options.Provider != JournalProvider.Sqlite) return;
+        Directory.CreateDirectory(Path.GetFullPath(_options.DataDirectory));
+        foreach (var cs in new[] { JournalConnectionString, SnapshotConnectionString })
+        {
+            using var conn = new SqliteConnection(cs);
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "PRAGMA journal_mode=WAL;";
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    public Config ToHocon()
+    {
+        var parallelism = _options.Provider == JournalProvider.Sqlite ? 1 : _options.Parallelism;
+        var hocon = $$"""
+            akka.persistence.journal.sql {
+              connection-string = {{Quote(JournalConnectionString)}}
+              provider-name = {{Quote(ProviderName)}}
+              parallelism = {{parallelism}}
+            }
+            akka.persistence.snapshot-store.sql {
+              connection-string = {{Quote(SnapshotConnectionString)}}
+              provider-name = {{Quote(ProviderName)}}
+            }
+            akka.persistence.query.journal.sql {
+              connection-string = {{Quote(JournalConnectionString)}}
+              provider-name = {{Quote(ProviderName)}}
+            }
+            """;
+        return ConfigurationFactory.ParseString(hocon);
+    }
+
+    /// <summary>Opens a connection and runs SELECT 1: what /readyz calls "journal reachable".</summary>
+    public async Task<bool> IsReachableAsync(CancellationToken cancel)
+    {
+        try
+        {
+            await using DbConnection conn = _options.Provider == JournalProvider.Sqlite
+                ? new SqliteConnection(JournalConnectionString)
+                : new NpgsqlConnection(JournalConnectionString);
+            await conn.OpenAsync(cancel);
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = "SELECT 1";
+            await cmd.ExecuteScalarAsync(cancel);
+            return true;
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    internal static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}
