@@ -34,6 +34,8 @@ public static class HttpWriteLogHosting
             new ClusterSingletonOptions());
     }
 
+    public static Config ConnectorsConfig => LoadConnectorsConfig();
+
     private static Config LoadConnectorsConfig()
     {
         using var stream = typeof(HttpWriteLog).Assembly.GetManifestResourceStream("ContextLake.Connectors.connectors.conf")

@@ -1,0 +1,43 @@
+using ContextLake.Platform.Hosting;
+using Xunit;
+
+namespace ContextLake.Platform.Tests.Hosting;
+
+public sealed class NodeOptionsSpecs
+{
+    [Fact]
+    public void the_defaults_are_valid_and_use_sqlite_under_data()
+    {
+        var options = new NodeOptions();
+        Assert.Empty(options.Validate());
+        Assert.Equal(JournalProvider.Sqlite, options.Journal.Provider);
+        Assert.Equal("./data", options.Journal.DataDirectory);
+        Assert.StartsWith("http://127.0.0.1:", options.Http.Urls);
+    }
+
+    [Fact]
+    public void every_bad_value_is_reported_with_the_setting_it_belongs_to()
+    {
+        var options = new NodeOptions
+        {
+            Journal = { Provider = JournalProvider.PostgreSql, ConnectionString = " " },
+            Http = { Urls = "ftp://x", MaxBatchEvents = 0 },
+            Cluster = { Port = 70000, SeedNodes = ["127.0.0.1:4053"] },
+            Entities = { SnapshotEvery = 0 },
+        };
+        var errors = options.Validate();
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:Journal:ConnectionString:"));
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:Http:Urls:") && e.Contains("ftp://x"));
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:Http:MaxBatchEvents:"));
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:Cluster:Port:"));
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:Cluster:SeedNodes:"));
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:Entities:SnapshotEvery:"));
+    }
+
+    [Fact]
+    public void sqlite_with_several_seed_nodes_is_refused()
+    {
+        var options = new NodeOptions { Cluster = { SeedNodes = ["akka.tcp://contextlake@a:4053", "akka.tcp://contextlake@b:4053"] } };
+        Assert.Contains(options.Validate(), e => e.Contains("ContextLake:Journal:Provider is sqlite"));
+    }
+}

@@ -1,0 +1,153 @@
+// A ContextLake node as a user runs it: `dotnet ContextLake.Gateway.dll` in its own process, on a free
+// loopback port, stopped gracefully (SIGTERM) or killed (SIGKILL) by the test.
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ContextLake.Testing;
+
+public sealed class NodeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private NodeProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int Port { get; }
+    public Uri BaseAddress { get; }
+    public HttpClient Http { get; }
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts a node; <paramref name="port"/> 0 picks a free one.</summary>
+    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, int port = 0)
+    {
+        port = port == 0 ? FreePort() : port;
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(GatewayDll)!,
+        };
+        info.ArgumentList.Add(GatewayDll);
+        info.Environment["ContextLake__Http__Urls"] = $"http://127.0.0.1:{port}";
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (k, v) in environment) info.Environment[k] = v;
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the node process");
+        return new NodeProcess(process, port);
+    }
+
+    /// <summary>Starts a node and waits until /readyz answers 200.</summary>
+    public static async Task<NodeProcess> StartReadyAsync(IReadOnlyDictionary<string, string> environment, int port = 0)
+    {
+        var node = Start(environment, port);
+        await node.WaitReadyAsync();
+        return node;
+    }
+
+    public async Task WaitReadyAsync(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"the node exited with code {_process.ExitCode}:\n{Output}");
+            try
+            {
+                using var r = await Http.GetAsync("readyz");
+                if (r.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"the node was not ready within the timeout:\n{Output}");
+    }
+
+    /// <summary>kill -9: no shutdown hooks, no flushing.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM: CoordinatedShutdown runs.</summary>
+    public async Task StopAsync()
+    {
+        if (_process.HasExited) return;
+        _ = SysKill(_process.Id, 15);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+        }
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        Http.Dispose();
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SysKill(int pid, int signal);
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>The gateway built beside the tests (same configuration), found from the repository root.</summary>
+    public static string GatewayDll { get; } = FindGateway();
+
+    private static string FindGateway()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ContextLake.sln"))) dir = dir.Parent;
+        if (dir is null) throw new InvalidOperationException("ContextLake.sln not found above " + AppContext.BaseDirectory);
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(dir.FullName, "src", "Gateway", "bin", configuration, "net10.0", "ContextLake.Gateway.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"build the solution first: {dll} is missing");
+    }
+}
