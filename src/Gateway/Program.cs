@@ -1,6 +1,7 @@
 // The ContextLake node: an ASP.NET Core gateway hosting the Akka.NET actor system in one process.
 using Akka.Hosting;
 using ContextLake.Connectors.Http;
+using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Operations;
 using ContextLake.Gateway.Reads;
 using ContextLake.Gateway.Writes;
@@ -44,7 +45,7 @@ builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.Http
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(journal);
 builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(o => o.AddDocumentedBodies());
 builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
     .WithContextLakePlatform(options, journal)
     .WithHttpWriteLog(options));

@@ -2,6 +2,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using ContextLake.Connectors.Http;
+using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Problems;
 using ContextLake.Platform.Hosting;
 using Microsoft.AspNetCore.Http.Features;
@@ -22,7 +23,7 @@ public static class WriteEndpoints
         app.MapPost("/v1/events", PostEvents)
             .WithName("WriteEvents")
             .WithSummary("Append a batch of events to http:writes; all or nothing; answered once durable.")
-            .Accepts<WriteRequestDoc>("application/json")
+            .DocumentsBody<WriteRequestDoc>()
             .Produces<WriteResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)

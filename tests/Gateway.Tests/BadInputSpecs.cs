@@ -1,0 +1,129 @@
+// Bad input gets a 4xx problem body that names the fault; the node stays up and loses nothing.
+using System.Text;
+using System.Text.Json;
+using ContextLake.Platform.Hosting;
+using ContextLake.Testing;
+using Xunit;
+
+namespace ContextLake.Gateway.Tests;
+
+public sealed class SqliteNodeFixture : IAsyncLifetime
+{
+    private TestJournal _journal = null!;
+
+    public NodeProcess Node { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _journal = TestJournal.Create(JournalProvider.Sqlite);
+        Node = await NodeProcess.StartReadyAsync(_journal.Environment);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Node.DisposeAsync();
+        await _journal.DisposeAsync();
+    }
+}
+
+public sealed class BadInputSpecs(SqliteNodeFixture fixture) : IClassFixture<SqliteNodeFixture>
+{
+    private NodeProcess Node => fixture.Node;
+
+    public static TheoryData<string, string, int, string> Cases() => new()
+    {
+        { "malformed JSON", """{"events": [{"type": "account", "id": "a1",}]}""", 400, "line 1" },
+        { "not an object", """[1, 2]""", 400, "must be a JSON object" },
+        { "no events field", """{"evnts": []}""", 400, "no \"events\" field" },
+        { "empty batch", """{"events": []}""", 400, "events is empty" },
+        { "unknown kind", """{"events": [{"type": "account", "id": "a1"}, {"type": "account", "id": "a1", "kind": "merge"}]}""", 400, "events[1].kind \"merge\" is not one of" },
+        { "missing type", """{"events": [{"id": "a1"}]}""", 400, "events[0].type is required" },
+        { "missing id", """{"events": [{"type": "account"}]}""", 400, "events[0].id is required" },
+        { "bad type name", """{"events": [{"type": "a/b", "id": "1"}]}""", 400, "events[0].type 'a/b'" },
+        { "data not an object", """{"events": [{"type": "account", "id": "a1", "data": 5}]}""", 400, "events[0].data must be an object" },
+        { "bad time", """{"events": [{"type": "account", "id": "a1", "time": "yesterday"}]}""", 400, "events[0].time \"yesterday\"" },
+        { "misspelt field", """{"events": [{"type": "account", "id": "a1", "dat": {}}]}""", 400, "events[0].dat is not a field" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task a_bad_batch_is_refused_with_a_problem_naming_the_fault(string _, string body, int status, string detail)
+    {
+        var (got, problem, contentType) = await Node.PostJson("v1/events", body);
+        AssertProblem(got, problem, contentType, status, detail);
+    }
+
+    [Fact]
+    public async Task a_wrong_content_type_is_refused()
+    {
+        var (got, problem, contentType) = await Node.PostJson("v1/events", NodeClient.Events(new { type = "a", id = "1" }), "text/plain");
+        AssertProblem(got, problem, contentType, 415, "must be application/json, not 'text/plain");
+    }
+
+    [Fact]
+    public async Task a_ten_megabyte_body_is_refused()
+    {
+        var big = "{\"events\": [{\"type\": \"blob\", \"id\": \"b\", \"data\": {\"x\": \"" + new string('x', 10 * 1024 * 1024) + "\"}}]}";
+        var (got, problem, contentType) = await Node.PostJson("v1/events", big);
+        AssertProblem(got, problem, contentType, 413, "ContextLake:Http:MaxBodyBytes");
+    }
+
+    [Fact]
+    public async Task a_batch_of_100000_events_is_refused()
+    {
+        var sb = new StringBuilder("{\"events\": [");
+        for (var i = 0; i < 100_000; i++) sb.Append(i == 0 ? "" : ",").Append("{\"type\":\"t\",\"id\":\"").Append(i).Append("\"}");
+        sb.Append("]}");
+        var (got, problem, contentType) = await Node.PostJson("v1/events", sb.ToString());
+        AssertProblem(got, problem, contentType, 413, "the batch has 100000 events; at most 10000");
+    }
+
+    [Fact]
+    public async Task after_bad_input_the_node_is_up_and_nothing_accepted_before_is_lost()
+    {
+        var good = NodeClient.Events(new { type = "account", id = "keep", kind = "upsert", data = new { balance = 42 } });
+        Assert.Equal(200, (await Node.PostJson("v1/events", good)).Status);
+
+        Assert.Equal(400, (await Node.PostJson("v1/events", "{\"events\": [")).Status);
+        Assert.Equal(400, (await Node.PostJson("v1/events", NodeClient.Events(
+            new { type = "account", id = "keep", kind = "upsert", data = new { balance = 1 } },
+            new { type = "account", kind = "upsert" }))).Status);
+
+        var (ready, _) = await Node.GetJson("readyz");
+        Assert.Equal(200, ready);
+        var account = await Node.Entity("account", "keep");
+        // The second batch was refused whole: its valid first event was not written either.
+        Assert.Equal(42, account.GetProperty("state").GetProperty("balance").GetInt32());
+    }
+
+    [Fact]
+    public async Task a_bad_entity_address_on_read_is_refused_and_an_unknown_entity_reads_as_absent()
+    {
+        var (status, problem) = await Node.GetJson("v1/entities/bad%20type/1");
+        Assert.Equal(400, status);
+        Assert.Contains("type 'bad type'", problem.GetProperty("detail").GetString());
+
+        var missing = await Node.Entity("account", "never-written");
+        Assert.False(missing.GetProperty("exists").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, missing.GetProperty("epoch").ValueKind);
+    }
+
+    [Fact]
+    public async Task the_openapi_document_describes_the_endpoints()
+    {
+        var (status, doc) = await Node.GetJson("openapi/v1.json");
+        Assert.Equal(200, status);
+        var paths = doc.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/v1/events", out _));
+        Assert.True(paths.TryGetProperty("/v1/entities/{type}/{id}", out _));
+    }
+
+    private static void AssertProblem(int got, JsonElement problem, string? contentType, int status, string detail)
+    {
+        Assert.Equal(status, got);
+        Assert.Equal("application/problem+json", contentType);
+        Assert.Equal(status, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        Assert.Contains(detail, problem.GetProperty("detail").GetString());
+    }
+}

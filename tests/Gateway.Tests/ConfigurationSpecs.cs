@@ -1,0 +1,39 @@
+// A bad configuration value stops the node at startup with a message naming the setting.
+using ContextLake.Testing;
+using Xunit;
+
+namespace ContextLake.Gateway.Tests;
+
+public sealed class ConfigurationSpecs
+{
+    public static TheoryData<string, string, string> Cases() => new()
+    {
+        { "ContextLake__Journal__Provider", "mysql", "ContextLake:Journal:Provider" },
+        { "ContextLake__Http__MaxBatchEvents", "many", "ContextLake:Http:MaxBatchEvents" },
+        { "ContextLake__Http__MaxBatchEvents", "0", "ContextLake:Http:MaxBatchEvents" },
+        { "ContextLake__Cluster__Port", "99999", "ContextLake:Cluster:Port" },
+        { "ContextLake__Journal__Provider", "postgresql", "ContextLake:Journal:ConnectionString" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task a_bad_value_stops_startup_naming_the_setting(string variable, string value, string setting)
+    {
+        var dir = Directory.CreateTempSubdirectory("contextlake-config-").FullName;
+        try
+        {
+            await using var node = NodeProcess.Start(new Dictionary<string, string>
+            {
+                ["ContextLake__Journal__DataDirectory"] = dir,
+                [variable] = value,
+            });
+            Assert.Equal(2, await node.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains(setting, node.Output);
+            Assert.Contains("bad configuration", node.Output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+// Small helpers for talking to a node over real HTTP in tests.
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using ContextLake.Testing;
+
+namespace ContextLake.Gateway.Tests;
+
+public static class NodeClient
+{
+    /// <summary>
+    /// Posts with "Expect: 100-continue", as curl does for large bodies, so a body refused for its size
+    /// gets its answer before it is sent.
+    /// </summary>
+    public static async Task<(int Status, JsonElement Body, string? ContentType)> PostJson(this NodeProcess node, string path, string json, string contentType = "application/json")
+    {
+        using var content = new StringContent(json, Encoding.UTF8);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.ExpectContinue = json.Length > 1024 * 1024;
+        using var response = await node.Http.SendAsync(request);
+        return ((int)response.StatusCode, await Body(response), response.Content.Headers.ContentType?.MediaType);
+    }
+
+    public static async Task<(int Status, JsonElement Body)> GetJson(this NodeProcess node, string path)
+    {
+        using var response = await node.Http.GetAsync(path);
+        return ((int)response.StatusCode, await Body(response));
+    }
+
+    public static async Task<JsonElement> Entity(this NodeProcess node, string type, string id)
+    {
+        var (status, body) = await node.GetJson($"v1/entities/{type}/{id}");
+        if (status != 200) throw new InvalidOperationException($"GET entity {type}/{id} answered {status}: {body}");
+        return body;
+    }
+
+    public static string Events(params object[] events) => JsonSerializer.Serialize(new { events });
+
+    private static async Task<JsonElement> Body(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+}
