@@ -8,7 +8,8 @@ using ContextLake.Gateway.Writes;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Journal;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings files are read from beside the binary, wherever the node is started; ./data is relative to the working folder.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 NodeOptions options;
 try
