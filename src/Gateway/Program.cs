@@ -4,9 +4,15 @@ using ContextLake.Connectors.Http;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Operations;
 using ContextLake.Gateway.Reads;
+using ContextLake.Gateway.Views;
 using ContextLake.Gateway.Writes;
+using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Journal;
+using ContextLake.Views.Catalog;
+using ContextLake.Views.Definitions;
+using ContextLake.Views.Hosting;
+using ContextLake.Views.Sql;
 
 // Settings files are read from beside the binary, wherever the node is started; ./data is relative to the working folder.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -23,7 +29,23 @@ catch (InvalidOperationException ex)
     return 2;
 }
 
-var errors = options.Validate();
+var errors = options.Validate().ToList();
+EntitySchemas schemas = new(new Dictionary<string, IReadOnlyDictionary<string, ColumnType>>());
+if (errors.Count == 0)
+{
+    schemas = SchemaConfig.From(options.Schemas);
+    for (var i = 0; i < options.Views.Count; i++)
+    {
+        try
+        {
+            ViewSql.Validate(ViewSql.Parse(options.Views[i]), schemas);
+        }
+        catch (ViewDefinitionException ex)
+        {
+            errors.Add($"{NodeOptions.Section}:Views:{i}: {ex.Message}");
+        }
+    }
+}
 if (errors.Count > 0)
 {
     foreach (var error in errors) Console.Error.WriteLine($"contextlake: bad configuration: {error}");
@@ -41,15 +63,24 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or M
     return 2;
 }
 
+var clock = new EpochClock(options.Epochs.History);
+var catalog = new ViewCatalog();
+
 builder.WebHost.UseUrls(options.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.Http.MaxBodyBytes);
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(journal);
+builder.Services.AddSingleton(clock);
+builder.Services.AddSingleton(catalog);
+builder.Services.AddSingleton(schemas);
+builder.Services.AddSingleton<StateReader>();
+builder.Services.AddHostedService<ConfiguredViews>();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi(o => o.AddDocumentedBodies());
 builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
-    .WithContextLakePlatform(options, journal)
-    .WithHttpWriteLog(options));
+    .WithContextLakePlatform(options, journal, clock)
+    .WithContextLakeViews(options, catalog, clock)
+    .WithHttpWriteLog(options, catalog));
 
 var app = builder.Build();
 app.UseStatusCodePages();
@@ -57,6 +88,8 @@ app.MapOpenApi();
 app.MapHealthEndpoints();
 app.MapWriteEndpoints();
 app.MapEntityEndpoints();
+app.MapDecisionReadEndpoints();
+app.MapViewEndpoints();
 
 app.Logger.LogInformation("ContextLake node: journal {Provider}, HTTP {Urls}", options.Journal.Provider, options.Http.Urls);
 await app.RunAsync();

@@ -1,6 +1,6 @@
 // The stream "http:writes": a persistent actor that gives client batches durable, gap-free offsets,
 // journals each group of batches as one atomic write, remembers idempotency keys across restarts,
-// and answers a batch only after its entities have journaled its events.
+// and answers a batch only after its entities and views have it and its watermark is reported.
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -27,7 +27,7 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
         public static RetryApply Instance { get; } = new();
     }
 
-    private readonly EntityWriter _writer;
+    private readonly StreamApplier _applier;
     private readonly WriteLogOptions _options;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -43,9 +43,9 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     private bool _applying;
     private int _sinceSnapshot;
 
-    public HttpWriteLog(EntityWriter writer, WriteLogOptions options)
+    public HttpWriteLog(StreamApplier applier, WriteLogOptions options)
     {
-        _writer = writer;
+        _applier = applier;
         _options = options;
 
         Recover<SnapshotOffer>(offer =>
@@ -165,7 +165,7 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
         _applying = true;
         var events = _unapplied.SelectMany(r => r.Events).ToList();
         var upTo = events[^1].Offset;
-        _writer.WriteAsync(events).PipeTo(Self,
+        _applier.ApplyAsync(StreamId, events, upTo, _nextOffset - 1).PipeTo(Self,
             success: _ => new Applied(upTo),
             failure: ex => new ApplyFailed(ex));
     }

@@ -3,12 +3,11 @@
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Configuration;
-using Akka.Event;
 using Akka.Hosting;
 using Akka.Pattern;
-using ContextLake.Platform.Entities;
 using ContextLake.Platform.Hosting;
-using ContextLake.Platform.Ingest;
+using ContextLake.Views.Catalog;
+using ContextLake.Views.Hosting;
 
 namespace ContextLake.Connectors.Http;
 
@@ -17,17 +16,15 @@ public sealed class HttpWriteLogKey;
 
 public static class HttpWriteLogHosting
 {
-    public static AkkaConfigurationBuilder WithHttpWriteLog(this AkkaConfigurationBuilder builder, NodeOptions options)
+    public static AkkaConfigurationBuilder WithHttpWriteLog(this AkkaConfigurationBuilder builder, NodeOptions options, ViewCatalog catalog)
     {
         builder.AddHocon(LoadConnectorsConfig(), HoconAddMode.Prepend);
         return builder.WithSingleton<HttpWriteLogKey>(
             "http-write-log",
             (system, registry, _) =>
             {
-                var writer = new EntityWriter(
-                    registry.Get<EntityRegion>(), options.Entities.AskTimeout,
-                    Logging.GetLogger(system, typeof(HttpWriteLog)));
-                var child = Props.Create(() => new HttpWriteLog(writer, options.Writes));
+                var applier = ViewsHosting.CreateStreamApplier(system, registry, options, catalog);
+                var child = Props.Create(() => new HttpWriteLog(applier, options.Writes));
                 return BackoffSupervisor.Props(Backoff.OnStop(
                     child, "log", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, -1));
             },

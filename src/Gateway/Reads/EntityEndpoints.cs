@@ -1,27 +1,15 @@
-// GET /v1/entities/{type}/{id}: one entity's state. Until epochs exist the answer is the latest
-// journaled state and "epoch" is null; the field keeps its place in the contract.
-using System.Text.Json;
-using Akka.Actor;
-using Akka.Hosting;
+// GET /v1/entities/{type}/{id} and GET /v1/views/{view}/{key}: single reads at one epoch.
 using ContextLake.Gateway.Problems;
-using ContextLake.Platform.Entities;
-using ContextLake.Platform.Events;
+using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
 
 namespace ContextLake.Gateway.Reads;
 
-public sealed record LastEventDoc(string Stream, long Offset, DateTimeOffset Time, JsonElement Data);
+public sealed record EntityResponse(EpochDoc Epoch, string Type, string Id, bool Exists,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement> State, EventHistoryDoc Events, IReadOnlyDictionary<string, long> Applied);
 
-public sealed record EventHistoryDoc(long Count, LastEventDoc? Last);
-
-public sealed record EntityResponse(
-    object? Epoch,
-    string Type,
-    string Id,
-    bool Exists,
-    IReadOnlyDictionary<string, JsonElement> State,
-    EventHistoryDoc Events,
-    IReadOnlyDictionary<string, long> Applied);
+public sealed record ViewKeyResponse(EpochDoc Epoch, DateTimeOffset At, string View, string Key,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement> Values, WindowDoc? Window, long? Late);
 
 public static class EntityEndpoints
 {
@@ -29,30 +17,52 @@ public static class EntityEndpoints
     {
         app.MapGet("/v1/entities/{type}/{id}", GetEntity)
             .WithName("GetEntity")
-            .WithSummary("Read one entity's state and history summary.")
+            .WithSummary("Read one entity at one epoch (epoch=N, after=STREAM@OFFSET, consistency=stale-ok).")
             .Produces<EntityResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status410Gone)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+        app.MapGet("/v1/views/{view}/{key}", GetViewKey)
+            .WithName("GetViewKey")
+            .WithSummary("Read one group key of a view at one epoch; window=10m aggregates a recent span.")
+            .Produces<ViewKeyResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
     }
 
-    private static async Task<IResult> GetEntity(
-        string type, string id, NodeOptions options, IRequiredActor<EntityRegion> region, CancellationToken cancel)
+    private static async Task<IResult> GetEntity(string type, string id, HttpRequest request, StateReader reader,
+        EpochClock clock, NodeOptions options, CancellationToken cancel)
     {
-        if (!EntityKey.IsValidType(type))
-            return Problem.BadRequest("Invalid entity address", $"type '{type}' must be 1 to 64 letters, digits, '_', '-' or '.'").ToResult();
-        if (id.Length > EntityKey.MaxIdLength)
-            return Problem.BadRequest("Invalid entity address", $"id must be at most {EntityKey.MaxIdLength} characters").ToResult();
+        var (point, problem) = await Resolve(request, clock, options, cancel);
+        if (problem is not null) return problem.ToResult();
+        var (doc, readProblem) = await reader.ReadEntityAsync(type, id, point!, $"entity {type}/{id}", cancel);
+        return readProblem is not null
+            ? readProblem.ToResult()
+            : Results.Ok(new EntityResponse(point!.ToDoc(), doc!.Type, doc.Id, doc.Exists, doc.State, doc.Events, doc.Applied));
+    }
 
+    private static async Task<IResult> GetViewKey(string view, string key, HttpRequest request, StateReader reader,
+        EpochClock clock, NodeOptions options, CancellationToken cancel)
+    {
+        var (point, problem) = await Resolve(request, clock, options, cancel);
+        if (problem is not null) return problem.ToResult();
+        var (doc, readProblem) = await reader.ReadViewAsync(view, key, request.Query["window"].FirstOrDefault(), point!, $"view {view}", cancel);
+        return readProblem is not null
+            ? readProblem.ToResult()
+            : Results.Ok(new ViewKeyResponse(point!.ToDoc(), point.At, doc!.View, doc.Key, doc.Values, doc.Window, doc.Late));
+    }
+
+    internal static async Task<(ReadPoint?, Problem?)> Resolve(HttpRequest request, EpochClock clock, NodeOptions options, CancellationToken cancel)
+    {
         try
         {
-            var r = await region.ActorRef.Ask<EntityReadResult>(new GetEntity(new EntityKey(type, id)), options.Http.ReadTimeout, cancel);
-            var last = r.LastEvent is { } e ? new LastEventDoc(e.Stream, e.Offset, e.EventTime, e.Data) : null;
-            return Results.Ok(new EntityResponse(null, type, id, r.Exists, r.State, new EventHistoryDoc(r.EventCount, last), r.Positions));
+            return await ReadPoints.ResolveAsync(ReadPoints.FromQuery(request), clock, options, cancel);
         }
-        catch (AskTimeoutException)
+        catch (BadReadPointException ex)
         {
-            return new Problem(StatusCodes.Status503ServiceUnavailable, "Entity not reachable",
-                $"entity {type}/{id} did not answer within {options.Http.ReadTimeout.TotalSeconds:0.#}s (setting ContextLake:Http:ReadTimeout)").ToResult();
+            return (null, Problem.BadRequest("Invalid read", ex.Message));
         }
     }
 }

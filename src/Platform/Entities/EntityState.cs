@@ -30,7 +30,15 @@ public sealed class EntityState
     public bool HasApplied(string stream, long offset) =>
         _streamOffsets.TryGetValue(stream, out var seen) && offset <= seen;
 
-    public void Apply(IngestEvent e)
+    /// <summary>The entity as a table row (its upserted fields), or null while it has none or is deleted.</summary>
+    public EntityRow? TableRow =>
+        LastUpsert is { } u && (Tombstone is not { } t || u > t)
+            ? new EntityRow(EventKind.Upsert, _fields.ToDictionary(f => f.Key, f => f.Value.Value, StringComparer.Ordinal),
+                new DateTimeOffset(u.TimeTicks, TimeSpan.Zero), u)
+            : null;
+
+    /// <summary>Applies <paramref name="e"/>; returns whether the table row (fields or existence) changed.</summary>
+    public bool Apply(IngestEvent e)
     {
         var v = e.Version;
         if (!_streamOffsets.TryGetValue(e.Stream, out var seen) || e.Offset > seen)
@@ -39,28 +47,44 @@ public sealed class EntityState
         switch (e.Kind)
         {
             case EventKind.Upsert:
-                if (Tombstone is { } t && v < t) return;
-                if (LastUpsert is not { } lu || v > lu) LastUpsert = v;
+            {
+                if (Tombstone is { } t && v < t) return false;
+                var changed = false;
+                if (LastUpsert is not { } lu || v > lu)
+                {
+                    // The row's time and version move with every winning upsert (windows and LAST see them).
+                    changed = true;
+                    LastUpsert = v;
+                }
                 foreach (var p in e.Data.EnumerateObject())
                 {
-                    if (!_fields.TryGetValue(p.Name, out var cell) || v > cell.Version)
-                        _fields[p.Name] = new FieldCell(p.Value.Clone(), v);
+                    if (_fields.TryGetValue(p.Name, out var cell) && v <= cell.Version) continue;
+                    changed |= cell is null || cell.Value.GetRawText() != p.Value.GetRawText();
+                    _fields[p.Name] = new FieldCell(p.Value.Clone(), v);
                 }
-                break;
+                return changed;
+            }
             case EventKind.Delete:
-                if (Tombstone is { } old && v <= old) return;
+            {
+                if (Tombstone is { } old && v <= old) return false;
+                var wasRow = TableRowExists;
                 Tombstone = v;
                 foreach (var name in _fields.Where(f => f.Value.Version < v).Select(f => f.Key).ToList())
                     _fields.Remove(name);
-                break;
+                return wasRow;
+            }
             case EventKind.Event:
                 EventCount++;
                 if (LastEvent is null || v > LastEvent.Version) LastEvent = e;
-                break;
+                return false;
             default:
                 throw new ArgumentOutOfRangeException(nameof(e), e.Kind, "unknown event kind");
         }
     }
+
+    private bool TableRowExists => LastUpsert is { } u && (Tombstone is not { } t || u > t);
+
+    public EntityState Clone() => FromSnapshot(ToSnapshot());
 
     public EntitySnapshot ToSnapshot() => new(
         _fields.Select(f => new FieldSnapshot(f.Key, f.Value.Value, f.Value.Version)).ToList(),

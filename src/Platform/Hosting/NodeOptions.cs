@@ -11,6 +11,13 @@ public sealed class NodeOptions
     public ClusterNodeOptions Cluster { get; set; } = new();
     public EntityOptions Entities { get; set; } = new();
     public WriteLogOptions Writes { get; set; } = new();
+    public EpochOptions Epochs { get; set; } = new();
+
+    /// <summary>Entity type → field → number | string | boolean | time: what view definitions are checked against.</summary>
+    public Dictionary<string, Dictionary<string, string>> Schemas { get; set; } = new();
+
+    /// <summary>CREATE VIEW statements created at startup when absent.</summary>
+    public List<string> Views { get; set; } = new();
 
     public IReadOnlyList<string> Validate()
     {
@@ -53,8 +60,30 @@ public sealed class NodeOptions
 
         Check(Writes.IdempotencyKeys is >= 0, "Writes:IdempotencyKeys", $"{Writes.IdempotencyKeys} must not be negative");
         Check(Writes.SnapshotEvery is >= 1, "Writes:SnapshotEvery", $"{Writes.SnapshotEvery} must be at least 1");
+        Check(Epochs.PublishInterval >= TimeSpan.FromMilliseconds(1) && Epochs.PublishInterval <= TimeSpan.FromSeconds(10),
+            "Epochs:PublishInterval", $"{Epochs.PublishInterval} is outside 1 ms..10 s");
+        Check(Epochs.History >= TimeSpan.FromSeconds(1), "Epochs:History", $"{Epochs.History} must be at least one second");
+        Check(Epochs.SnapshotEvery is >= 1, "Epochs:SnapshotEvery", $"{Epochs.SnapshotEvery} must be at least 1");
+        foreach (var (type, fields) in Schemas)
+        {
+            Check(Events.EntityKey.IsValidType(type), $"Schemas:{type}", "an entity type is 1 to 64 letters, digits, '_', '-' or '.'");
+            foreach (var (field, kind) in fields)
+                Check(kind is "number" or "string" or "boolean" or "time", $"Schemas:{type}:{field}",
+                    $"'{kind}' is not one of number, string, boolean, time");
+        }
         return errors;
     }
+}
+
+public sealed class EpochOptions
+{
+    /// <summary>How often the coordinator publishes a new epoch when a watermark moved.</summary>
+    public TimeSpan PublishInterval { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>How far back reads with epoch=N may go; state older than this is folded.</summary>
+    public TimeSpan History { get; set; } = TimeSpan.FromSeconds(30);
+
+    public int SnapshotEvery { get; set; } = 1000;
 }
 
 public enum JournalProvider

@@ -9,6 +9,7 @@ using Akka.Hosting;
 using Akka.Persistence.Sql;
 using Akka.Remote.Hosting;
 using ContextLake.Platform.Entities;
+using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Journal;
 
 namespace ContextLake.Platform.Hosting;
@@ -18,7 +19,7 @@ public static class PlatformHosting
     public static Config DefaultConfig { get; } = LoadEmbedded();
 
     public static AkkaConfigurationBuilder WithContextLakePlatform(
-        this AkkaConfigurationBuilder builder, NodeOptions options, JournalDatabase journal)
+        this AkkaConfigurationBuilder builder, NodeOptions options, JournalDatabase journal, EpochClock clock)
     {
         builder
             .AddHocon(journal.ToHocon().WithFallback(DefaultConfig), HoconAddMode.Prepend)
@@ -31,14 +32,20 @@ public static class PlatformHosting
             })
             .WithShardRegion<EntityRegion>(
                 EntityRegion.TypeName,
-                entityId => Props.Create(() => new EntityActor(entityId, options.Entities.SnapshotEvery)),
+                entityId => Props.Create(() => new EntityActor(entityId, options.Entities.SnapshotEvery, clock)),
                 new EntityMessageExtractor(options.Cluster.Shards),
                 new ShardOptions
                 {
                     StateStoreMode = StateStoreMode.DData,
                     RememberEntities = false,
                     PassivateIdleEntityAfter = options.Entities.PassivateAfter,
-                });
+                })
+            .WithSingleton<EpochCoordinatorKey>(
+                "epoch-coordinator",
+                Props.Create(() => new EpochCoordinator(options.Epochs.PublishInterval, options.Epochs.SnapshotEvery)),
+                new ClusterSingletonOptions())
+            .WithActors((system, registry) =>
+                system.ActorOf(Props.Create(() => new EpochReplica(clock, registry.Get<EpochCoordinatorKey>())), "epoch-replica"));
 
         if (options.Cluster.SeedNodes.Length == 0)
         {

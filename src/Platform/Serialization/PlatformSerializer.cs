@@ -2,6 +2,7 @@
 using System.Text.Json.Serialization;
 using Akka.Actor;
 using ContextLake.Platform.Entities;
+using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Events;
 
 namespace ContextLake.Platform.Serialization;
@@ -22,6 +23,15 @@ public sealed class PlatformSerializer : ManifestJsonSerializer
         Register("eA", ctx.EventsApplied);
         Register("eg", ctx.GetEntity);
         Register("eG", ctx.EntityReadResult);
+        Register("eo", ctx.ReadTooOld);
+        Register("em", ctx.EntityMvccSnapshot);
+        Register("rc", ctx.RowChange);
+        Register("pe", ctx.Epoch);
+        Register("pr", ctx.EpochRecorded);
+        Register("pw", ctx.ReportWatermark);
+        Register("pl", ctx.GetLatestEpoch);
+        Register("pp", ctx.GetStreamPositions);
+        Register("pP", ctx.StreamPositions);
     }
 
     public override int Identifier => SerializerId;
@@ -37,4 +47,13 @@ public sealed class PlatformSerializer : ManifestJsonSerializer
 [JsonSerializable(typeof(EventsApplied))]
 [JsonSerializable(typeof(GetEntity))]
 [JsonSerializable(typeof(EntityReadResult))]
+[JsonSerializable(typeof(ReadTooOld))]
+[JsonSerializable(typeof(EntityMvccSnapshot))]
+[JsonSerializable(typeof(RowChange))]
+[JsonSerializable(typeof(Epoch))]
+[JsonSerializable(typeof(EpochRecorded))]
+[JsonSerializable(typeof(ReportWatermark))]
+[JsonSerializable(typeof(GetLatestEpoch))]
+[JsonSerializable(typeof(GetStreamPositions))]
+[JsonSerializable(typeof(StreamPositions))]
 internal sealed partial class PlatformJsonContext : JsonSerializerContext;

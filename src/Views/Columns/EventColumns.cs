@@ -1,6 +1,7 @@
 // How a view sees an event as a row: the fields of its data are columns, with event_time, entity_id
 // and kind beside them (the column names of the view dialect).
 using System.Text.Json;
+using ContextLake.Platform.Entities;
 using ContextLake.Platform.Events;
 
 namespace ContextLake.Views.Columns;
@@ -23,5 +24,14 @@ public static class EventColumns
         EntityId => JsonSerializer.SerializeToElement(e.EntityId),
         Kind => JsonSerializer.SerializeToElement(e.Kind.ToString().ToLowerInvariant()),
         _ => e.Data.ValueKind == JsonValueKind.Object && e.Data.TryGetProperty(column, out var v) ? v : null,
+    };
+
+    /// <summary>The value of <paramref name="column"/> in an entity row (an event's data or an entity's upserted fields).</summary>
+    public static JsonElement? Get(EntityRow row, string entityId, string column) => column switch
+    {
+        EventTime => JsonSerializer.SerializeToElement(row.Time.UtcDateTime.ToString("O")),
+        EntityId => JsonSerializer.SerializeToElement(entityId),
+        Kind => JsonSerializer.SerializeToElement(row.Kind.ToString().ToLowerInvariant()),
+        _ => row.Fields.TryGetValue(column, out var v) ? v : null,
     };
 }

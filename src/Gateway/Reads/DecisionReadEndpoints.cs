@@ -1,0 +1,173 @@
+// POST /v1/read: the decision read. Entities and view keys (windows included), all answered at one
+// epoch, so no two values in the answer disagree about which events happened. And GET /v1/epoch.
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
+using ContextLake.Gateway.OpenApi;
+using ContextLake.Gateway.Problems;
+using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Hosting;
+
+namespace ContextLake.Gateway.Reads;
+
+public sealed record DecisionReadDoc(IReadOnlyList<ReadItemDoc> Reads, IReadOnlyList<string>? After, long? Epoch, string? Consistency, string? Timeout, string? At);
+
+public sealed record ReadItemDoc(string? Entity, string? View, string? Key, string? Window);
+
+public sealed record DecisionReadResponse(EpochDoc Epoch, DateTimeOffset At, IReadOnlyList<object> Results);
+
+public sealed record StreamDoc(long Committed, long Read, long Lag);
+
+public sealed record EpochResponse(long N, IReadOnlyDictionary<string, long> Vector, DateTimeOffset CommittedAt, long AgeMs,
+    long OldestReadable, IReadOnlyDictionary<string, StreamDoc> Streams);
+
+public static class DecisionReadEndpoints
+{
+    private const int MaxReads = 1000;
+
+    public static void MapDecisionReadEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/read", Read)
+            .WithName("DecisionRead")
+            .WithSummary("Read several entities and view keys at one epoch.")
+            .DocumentsBody<DecisionReadDoc>()
+            .Produces<DecisionReadResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+        app.MapGet("/v1/epoch", GetEpoch)
+            .WithName("GetEpoch")
+            .WithSummary("The latest committed epoch, with per-stream lag.")
+            .Produces<EpochResponse>();
+    }
+
+    private static async Task<IResult> GetEpoch(EpochClock clock, IRequiredActor<EpochCoordinatorKey> coordinator, CancellationToken cancel)
+    {
+        var latest = clock.Latest;
+        var read = new Dictionary<string, long>();
+        try
+        {
+            var positions = await coordinator.ActorRef.Ask<StreamPositions>(GetStreamPositions.Instance, TimeSpan.FromSeconds(2), cancel);
+            read = positions.Read.ToDictionary(kv => kv.Key, kv => kv.Value);
+        }
+        catch (AskTimeoutException)
+        {
+        }
+        var streams = latest.Vector.Keys.Union(read.Keys).Order(StringComparer.Ordinal).ToDictionary(
+            s => s,
+            s =>
+            {
+                var committed = latest[s];
+                var r = Math.Max(committed, read.GetValueOrDefault(s));
+                return new StreamDoc(committed, r, r - committed);
+            });
+        return Results.Ok(new EpochResponse(latest.N, latest.Vector, latest.CommittedAt,
+            (long)Math.Max(0, (DateTimeOffset.UtcNow - latest.CommittedAt).TotalMilliseconds), clock.Horizon.N, streams));
+    }
+
+    private static async Task<IResult> Read(HttpRequest request, StateReader reader, EpochClock clock, NodeOptions options, CancellationToken cancel)
+    {
+        if (request.ContentType is null || !request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return new Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                $"the body must be application/json, not '{request.ContentType ?? "(none)"}'").ToResult();
+
+        JsonDocument doc;
+        try
+        {
+            doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancel);
+        }
+        catch (JsonException ex)
+        {
+            return Problem.BadRequest("Malformed JSON",
+                $"the body is not valid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}").ToResult();
+        }
+
+        using (doc)
+        {
+            var (parsed, problem) = Parse(doc.RootElement);
+            if (problem is not null) return problem.ToResult();
+            var (req, items) = parsed!.Value;
+
+            var (point, pointProblem) = await ReadPoints.ResolveAsync(req, clock, options, cancel);
+            if (pointProblem is not null) return pointProblem.ToResult();
+
+            var tasks = items.Select((item, i) => ReadOne(reader, item, point!, $"reads[{i}]", cancel)).ToList();
+            var answers = await Task.WhenAll(tasks);
+            var failed = answers.FirstOrDefault(a => a.Problem is not null);
+            if (failed.Problem is not null) return failed.Problem.ToResult();
+            return Results.Ok(new DecisionReadResponse(point!.ToDoc(), point.At, answers.Select(a => a.Result!).ToList()));
+        }
+    }
+
+    private static async Task<(object? Result, Problem? Problem)> ReadOne(StateReader reader, ReadItemDoc item, ReadPoint point, string where, CancellationToken cancel)
+    {
+        if (item.Entity is { } entity)
+        {
+            var slash = entity.IndexOf('/');
+            var (doc, problem) = await reader.ReadEntityAsync(entity[..slash], entity[(slash + 1)..], point, where, cancel);
+            return (doc is null ? null : new { entity, doc.Exists, doc.State, doc.Events, doc.Applied }, problem);
+        }
+        var (view, viewProblem) = await reader.ReadViewAsync(item.View!, item.Key!, item.Window, point, where, cancel);
+        return (view, viewProblem);
+    }
+
+    private static ((ReadPointRequest, List<ReadItemDoc>)?, Problem?) Parse(JsonElement root)
+    {
+        static Problem Bad(string detail) => Problem.BadRequest("Invalid read", detail);
+        if (root.ValueKind != JsonValueKind.Object) return (null, Bad("the body must be a JSON object {\"reads\": [...]}"));
+        if (!root.TryGetProperty("reads", out var reads) || reads.ValueKind != JsonValueKind.Array)
+            return (null, Bad("the body needs a \"reads\" array"));
+        if (reads.GetArrayLength() is 0 or > MaxReads)
+            return (null, Bad($"reads must hold 1 to {MaxReads} items, not {reads.GetArrayLength()}"));
+
+        var items = new List<ReadItemDoc>();
+        var i = 0;
+        foreach (var r in reads.EnumerateArray())
+        {
+            var at = $"reads[{i++}]";
+            if (r.ValueKind != JsonValueKind.Object) return (null, Bad($"{at} must be an object"));
+            string? Str(string name) => r.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            foreach (var p in r.EnumerateObject())
+                if (p.Name is not ("entity" or "view" or "key" or "window"))
+                    return (null, Bad($"{at}.{p.Name} is not a field of a read (fields: entity, or view, key and window)"));
+            var entity = Str("entity");
+            var view = Str("view");
+            if (entity is not null)
+            {
+                if (view is not null) return (null, Bad($"{at} names both an entity and a view; one read reads one thing"));
+                var slash = entity.IndexOf('/');
+                if (slash <= 0 || slash == entity.Length - 1) return (null, Bad($"{at}.entity '{entity}' is not of the form type/id"));
+                items.Add(new ReadItemDoc(entity, null, null, null));
+                continue;
+            }
+            if (view is null) return (null, Bad($"{at} needs \"entity\": \"type/id\" or \"view\" with \"key\""));
+            var key = r.TryGetProperty("key", out var k) ? k.ValueKind switch
+            {
+                JsonValueKind.String => k.GetString(),
+                JsonValueKind.Number => k.GetRawText(),
+                _ => null,
+            } : null;
+            if (key is null) return (null, Bad($"{at}.key is required for a view read (a string or a number)"));
+            items.Add(new ReadItemDoc(null, view, key, Str("window")));
+        }
+
+        var after = new List<string>();
+        if (root.TryGetProperty("after", out var afterEl))
+        {
+            if (afterEl.ValueKind == JsonValueKind.String) after.Add(afterEl.GetString()!);
+            else if (afterEl.ValueKind == JsonValueKind.Array && afterEl.EnumerateArray().All(a => a.ValueKind == JsonValueKind.String))
+                after.AddRange(afterEl.EnumerateArray().Select(a => a.GetString()!));
+            else return (null, Bad("after must be a string or an array of strings like \"http:writes@97\""));
+        }
+        long? epoch = null;
+        if (root.TryGetProperty("epoch", out var epochEl) && epochEl.ValueKind != JsonValueKind.Null)
+        {
+            if (epochEl.ValueKind != JsonValueKind.Number || !epochEl.TryGetInt64(out var n) || n < 0)
+                return (null, Bad($"epoch {epochEl.GetRawText()} is not a non-negative integer"));
+            epoch = n;
+        }
+        string? Opt(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        return ((new ReadPointRequest(epoch, after, Opt("consistency"), Opt("timeout"), Opt("at")), items), null);
+    }
+}

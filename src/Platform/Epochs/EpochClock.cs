@@ -1,0 +1,68 @@
+// This node's replica of the committed epochs: the latest, and the history reads may ask for by number.
+// Shared by the gateway and the actors on this node; updated only by EpochReplica.
+namespace ContextLake.Platform.Epochs;
+
+public sealed class EpochClock(TimeSpan history, int maxEpochs = 200_000)
+{
+    private readonly object _gate = new();
+    private readonly LinkedList<Epoch> _history = new();
+    private readonly List<(Func<Epoch, bool> Until, TaskCompletionSource<Epoch> Done)> _waiters = new();
+    private volatile Epoch _latest = Epoch.Zero;
+    private volatile Epoch _horizon = Epoch.Zero;
+
+    public Epoch Latest => _latest;
+
+    /// <summary>The oldest epoch still readable: state older than it may be folded away.</summary>
+    public Epoch Horizon => _horizon;
+
+    public TimeSpan History => history;
+
+    public void Advance(Epoch epoch)
+    {
+        List<TaskCompletionSource<Epoch>>? ready = null;
+        lock (_gate)
+        {
+            if (epoch.N <= _latest.N) return;
+            _history.AddLast(epoch);
+            _latest = epoch;
+            var cutoff = epoch.CommittedAt - history;
+            while (_history.Count > 1 && (_history.Count > maxEpochs || _history.First!.Value.CommittedAt < cutoff))
+                _history.RemoveFirst();
+            _horizon = _history.First!.Value;
+
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (!_waiters[i].Until(epoch)) continue;
+                (ready ??= new()).Add(_waiters[i].Done);
+                _waiters.RemoveAt(i);
+            }
+        }
+        ready?.ForEach(t => t.TrySetResult(epoch));
+    }
+
+    /// <summary>The epoch numbered <paramref name="n"/>, if it is still within the history.</summary>
+    public Epoch? Find(long n)
+    {
+        lock (_gate)
+        {
+            if (_history.Count == 0) return n == 0 ? Epoch.Zero : null;
+            if (n < _history.First!.Value.N || n > _latest.N) return null;
+            for (var node = _history.Last; node is not null; node = node.Previous)
+                if (node.Value.N <= n) return node.Value;
+            return null;
+        }
+    }
+
+    /// <summary>The first epoch satisfying <paramref name="until"/>: now if the latest does, else when one is published.</summary>
+    public Task<Epoch> WaitAsync(Func<Epoch, bool> until, TimeSpan timeout, CancellationToken cancel)
+    {
+        TaskCompletionSource<Epoch> done;
+        lock (_gate)
+        {
+            if (until(_latest)) return Task.FromResult(_latest);
+            done = new TaskCompletionSource<Epoch>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((until, done));
+        }
+        return done.Task.WaitAsync(timeout, cancel);
+    }
+}
