@@ -1,0 +1,124 @@
+// The bank invariant (the internal-consistency test run against Flink, ksqlDB and Materialize):
+// concurrent writers move random amounts among a few accounts; concurrent readers read every account's
+// credits and debits in one POST /v1/read. Every answer must balance to exactly zero, and epochs read
+// by one reader never go backward.
+using System.Text.Json;
+using ContextLake.Platform.Hosting;
+using ContextLake.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ContextLake.Gateway.Tests.Epochs;
+
+public abstract class BankInvariantSpec(JournalProvider provider, ITestOutputHelper output) : IAsyncLifetime
+{
+    private TestJournal _journal = null!;
+
+    public Task InitializeAsync()
+    {
+        _journal = TestJournal.Create(provider);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _journal.DisposeAsync();
+
+    [Fact]
+    public async Task every_decision_read_balances_to_zero_and_epochs_never_go_backward()
+    {
+        await using var node = await NodeProcess.StartReadyAsync(_journal.Environment);
+        await Bank.WaitForViewsAsync(node);
+        var written = 0L;
+        var writersDone = false;
+
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(w);
+            for (var b = 0; b < 60; b++)
+            {
+                var events = Enumerable.Range(0, 1 + random.Next(3)).Select(_ => Bank.Transfer(random)).ToArray();
+                var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(events));
+                Assert.True(status == 200, $"write answered {status}: {body}");
+                Interlocked.Add(ref written, events.Length);
+            }
+        })).ToList();
+
+        var reads = 0L;
+        var readers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+        {
+            long lastEpoch = -1;
+            var mine = 0;
+            while (!Volatile.Read(ref writersDone) || mine < 700)
+            {
+                var (status, answer, _) = await node.PostJson("v1/read", Bank.ReadAllAccounts());
+                Assert.True(status == 200, $"read answered {status}: {answer}");
+                var n = answer.GetProperty("epoch").GetProperty("n").GetInt64();
+                Assert.True(n >= lastEpoch, $"epoch went backward: {lastEpoch} then {n}");
+                lastEpoch = n;
+                Assert.Equal(0m, Bank.Balance(answer));
+                mine++;
+                Interlocked.Increment(ref reads);
+            }
+        })).ToList();
+
+        await Task.WhenAll(writers);
+        Volatile.Write(ref writersDone, true);
+        await Task.WhenAll(readers);
+
+        // At the end every transfer is counted exactly once.
+        var (_, final, _) = await node.PostJson("v1/read", JsonSerializer.Serialize(new
+        {
+            reads = Enumerable.Range(0, Bank.Accounts).Select(a => new { view = "credits", key = $"a{a}" }).ToArray(),
+            after = new[] { $"http:writes@{written}" },
+        }));
+        Assert.Equal(written, final.GetProperty("results").EnumerateArray().Sum(r => r.GetProperty("values").GetProperty("n").GetInt64()));
+        output.WriteLine($"{reads} balanced reads while {written} transfers were written");
+        Assert.True(reads >= 2000);
+    }
+}
+
+public sealed class SqliteBankInvariantSpec(ITestOutputHelper output) : BankInvariantSpec(JournalProvider.Sqlite, output);
+
+public sealed class PostgreSqlBankInvariantSpec(ITestOutputHelper output) : BankInvariantSpec(JournalProvider.PostgreSql, output);
+
+/// <summary>The bank workload over the sample domain's credits and debits views.</summary>
+public static class Bank
+{
+    public const int Accounts = 5;
+
+    public static string ReadAllAccounts() => JsonSerializer.Serialize(new
+    {
+        reads = Enumerable.Range(0, Accounts).SelectMany(a => new object[]
+        {
+            new { view = "credits", key = $"a{a}" },
+            new { view = "debits", key = $"a{a}" },
+        }).ToArray(),
+    });
+
+    public static decimal Balance(JsonElement answer) =>
+        answer.GetProperty("results").EnumerateArray()
+            .Sum(r => (r.GetProperty("view").GetString() == "credits" ? 1 : -1) * r.GetProperty("values").GetProperty("total").GetDecimal());
+
+    public static object Transfer(Random random, string? key = null)
+    {
+        var from = random.Next(Accounts);
+        var to = (from + 1 + random.Next(Accounts - 1)) % Accounts;
+        return new { type = "transfer", id = Guid.NewGuid().ToString("N"), key, data = new { from_account = $"a{from}", to_account = $"a{to}", amount = random.Next(1, 1000) } };
+    }
+
+    /// <summary>The configured views are created at startup; wait until both are readable.</summary>
+    public static async Task WaitForViewsAsync(ContextLake.Testing.NodeProcess node, params string[] views)
+    {
+        views = views.Length == 0 ? ["credits", "debits"] : views;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        foreach (var view in views)
+        {
+            while (true)
+            {
+                var (status, doc) = await node.GetJson($"v1/views/{view}");
+                if (status == 200 && doc.GetProperty("readable").GetBoolean()) break;
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"view {view} not readable: {status} {doc}");
+                await Task.Delay(50);
+            }
+        }
+    }
+}
