@@ -76,6 +76,8 @@ builder.Services.AddSingleton(schemas);
 builder.Services.AddSingleton<StateReader>();
 builder.Services.AddHostedService<ConfiguredViews>();
 builder.Services.AddProblemDetails();
+builder.Services.ConfigureHttpJsonOptions(o =>
+    o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
 builder.Services.AddOpenApi(o => o.AddDocumentedBodies());
 builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
     .WithContextLakePlatform(options, journal, clock)

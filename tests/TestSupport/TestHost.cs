@@ -2,6 +2,7 @@
 // SQL journal), without the HTTP layer: for tests that restart the system against the same journal.
 using Akka.Actor;
 using Akka.Hosting;
+using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Journal;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,19 +24,22 @@ public sealed class TestHost : IAsyncDisposable
     public ActorSystem System { get; }
     public ActorRegistry Registry { get; }
 
-    public static async Task<TestHost> StartAsync(NodeOptions options, Action<AkkaConfigurationBuilder>? more = null)
+    public EpochClock Clock { get; private set; } = null!;
+
+    public static async Task<TestHost> StartAsync(NodeOptions options, Action<AkkaConfigurationBuilder, EpochClock>? more = null)
     {
         var journal = new JournalDatabase(options.Journal);
         journal.Prepare();
+        var clock = new EpochClock(options.Epochs.History);
         var host = new HostBuilder()
             .ConfigureServices(services => services.AddAkka(options.Cluster.SystemName, akka =>
             {
-                akka.WithContextLakePlatform(options, journal);
-                more?.Invoke(akka);
+                akka.WithContextLakePlatform(options, journal, clock);
+                more?.Invoke(akka, clock);
             }))
             .Build();
         await host.StartAsync();
-        var test = new TestHost(host);
+        var test = new TestHost(host) { Clock = clock };
         var cluster = Akka.Cluster.Cluster.Get(test.System);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (cluster.SelfMember.Status != Akka.Cluster.MemberStatus.Up)

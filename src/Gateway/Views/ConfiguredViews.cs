@@ -7,10 +7,12 @@ using ContextLake.Views.Sql;
 
 namespace ContextLake.Gateway.Views;
 
-public sealed class ConfiguredViews(NodeOptions options, IRequiredActor<ViewCatalogKey> catalog, ILogger<ConfiguredViews> log) : BackgroundService
+public sealed class ConfiguredViews(NodeOptions options, ActorRegistry registry, ILogger<ConfiguredViews> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
+        // The actor system starts beside this service: wait for the catalog's proxy to be registered.
+        var catalog = await registry.GetAsync<ViewCatalogKey>(stop);
         foreach (var sql in options.Views)
         {
             var definition = ViewSql.Parse(sql);
@@ -18,7 +20,7 @@ public sealed class ConfiguredViews(NodeOptions options, IRequiredActor<ViewCata
             {
                 try
                 {
-                    var reply = await catalog.ActorRef.Ask<ViewCatalogReply>(new CreateView(definition.Sql, definition.Name), TimeSpan.FromSeconds(5), stop);
+                    var reply = await catalog.Ask<ViewCatalogReply>(new CreateView(definition.Sql, definition.Name), TimeSpan.FromSeconds(5), stop);
                     if (reply.Refusal is not null && reply.View is { } existing && existing.Sql != definition.Sql)
                         log.LogWarning("view {View} exists with another definition; the configured one is not applied: drop it to replace it", definition.Name);
                     break;

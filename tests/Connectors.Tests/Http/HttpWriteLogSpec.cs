@@ -8,6 +8,8 @@ using ContextLake.Platform.Entities;
 using ContextLake.Platform.Events;
 using ContextLake.Platform.Hosting;
 using ContextLake.Testing;
+using ContextLake.Views.Catalog;
+using ContextLake.Views.Hosting;
 using Xunit;
 
 namespace ContextLake.Connectors.Tests.Http;
@@ -28,7 +30,8 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : IAsyncLifetim
     private Task<TestHost> Start(int snapshotEvery = 500)
     {
         var options = new NodeOptions { Journal = _journal.Options, Writes = { SnapshotEvery = snapshotEvery } };
-        return TestHost.StartAsync(options, akka => akka.WithHttpWriteLog(options));
+        var catalog = new ViewCatalog();
+        return TestHost.StartAsync(options, (akka, clock) => akka.WithContextLakeViews(options, catalog, clock).WithHttpWriteLog(options, catalog));
     }
 
     private static PendingWrite Write(string id, string? key = null, EventKind kind = EventKind.Event) =>

@@ -84,16 +84,17 @@ public abstract class EntityJournalSpec(JournalProvider provider) : IAsyncLifeti
         var events = Enumerable.Range(1, 10).Select(i => Ev("kafka:tx/0", i, "card", "c9", EventKind.Event, "{}")).ToList();
         await using (var host = await TestHost.StartAsync(Options()))
         {
-            Assert.Equal(new WriteReport(10, 0), await Writer(host).WriteAsync(events));
-            Assert.Equal(new WriteReport(0, 10), await Writer(host).WriteAsync(events));
-            Assert.Equal(new WriteReport(2, 8), await Writer(host).WriteAsync(
+            Assert.Equal((10, 0, 10), Counts(await Writer(host).WriteAsync(events)));
+            // A redelivery journals nothing but returns the same row changes, for views that may have missed them.
+            Assert.Equal((0, 10, 10), Counts(await Writer(host).WriteAsync(events)));
+            Assert.Equal((2, 8, 10), Counts(await Writer(host).WriteAsync(
                 events.Skip(2).Append(Ev("kafka:tx/0", 11, "card", "c9", EventKind.Event, "{}"))
-                      .Append(Ev("kafka:tx/1", 1, "card", "c9", EventKind.Event, "{}")).ToList()));
+                      .Append(Ev("kafka:tx/1", 1, "card", "c9", EventKind.Event, "{}")).ToList())));
         }
 
         await using (var host = await TestHost.StartAsync(Options()))
         {
-            Assert.Equal(new WriteReport(0, 10), await Writer(host).WriteAsync(events));
+            Assert.Equal((0, 10, 10), Counts(await Writer(host).WriteAsync(events)));
             var card = await Read(host, "card", "c9");
             Assert.Equal(12, card.EventCount);
             Assert.Equal(11, card.Positions["kafka:tx/0"]);
@@ -122,6 +123,8 @@ public abstract class EntityJournalSpec(JournalProvider provider) : IAsyncLifeti
             Assert.Equal(12, after.EventCount);
         }
     }
+
+    private static (int, int, int) Counts(WriteReport r) => (r.Persisted, r.Duplicates, r.Changes.Count);
 
     private Task<long> JournalRows(string persistenceId) => Count("journal", persistenceId, snapshots: false);
 

@@ -22,7 +22,8 @@ public sealed class SerializationSpecs : Akka.TestKit.Xunit2.TestKit
         { Event, "ev" },
         { new EntityState().ToSnapshot(), "es" },
         { new ApplyEvents(new EntityKey("account", "a1"), [Event]), "ea" },
-        { new EventsApplied(new EntityKey("account", "a1"), 1, 0), "eA" },
+        { new EventsApplied(new EntityKey("account", "a1"), 1, 0, [new RowChange("http:writes", 42, "account", "a1", null,
+            new EntityRow(EventKind.Upsert, new Dictionary<string, JsonElement> { ["balance"] = Event.Data.GetProperty("balance") }, Event.EventTime, Event.Version))]), "eA" },
         { new GetEntity(new EntityKey("account", "a1")), "eg" },
     };
 
