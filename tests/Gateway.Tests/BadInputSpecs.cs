@@ -105,7 +105,7 @@ public sealed class BadInputSpecs(SqliteNodeFixture fixture) : IClassFixture<Sql
 
         var missing = await Node.Entity("account", "never-written");
         Assert.False(missing.GetProperty("exists").GetBoolean());
-        Assert.Equal(JsonValueKind.Null, missing.GetProperty("epoch").ValueKind);
+        Assert.True(missing.GetProperty("epoch").GetProperty("n").GetInt64() >= 0);
     }
 
     [Fact]

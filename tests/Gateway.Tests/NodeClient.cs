@@ -28,9 +28,10 @@ public static class NodeClient
         return ((int)response.StatusCode, await Body(response));
     }
 
-    public static async Task<JsonElement> Entity(this NodeProcess node, string type, string id)
+    /// <summary>Reads an entity; <paramref name="after"/> (an http:writes offset) makes the read wait for that write.</summary>
+    public static async Task<JsonElement> Entity(this NodeProcess node, string type, string id, long after = 0)
     {
-        var (status, body) = await node.GetJson($"v1/entities/{type}/{id}");
+        var (status, body) = await node.GetJson($"v1/entities/{type}/{id}" + (after > 0 ? $"?after=http:writes@{after}" : ""));
         if (status != 200) throw new InvalidOperationException($"GET entity {type}/{id} answered {status}: {body}");
         return body;
     }

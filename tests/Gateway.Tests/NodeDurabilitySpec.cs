@@ -33,11 +33,12 @@ public abstract class NodeDurabilitySpec(JournalProvider provider) : IAsyncLifet
         return answers.SelectMany(a => a).ToArray();
     }
 
-    private static async Task<long> CountEvents(NodeProcess node, string prefix)
+    /// <summary>Counts at the first epoch that commits <paramref name="after"/>, as a client reading its own writes does.</summary>
+    private static async Task<long> CountEvents(NodeProcess node, string prefix, long after)
     {
         long total = 0;
         for (var i = 0; i < 10; i++)
-            total += (await node.Entity("transfer", $"{prefix}{i}")).GetProperty("events").GetProperty("count").GetInt64();
+            total += (await node.Entity("transfer", $"{prefix}{i}", after)).GetProperty("events").GetProperty("count").GetInt64();
         return total;
     }
 
@@ -54,15 +55,15 @@ public abstract class NodeDurabilitySpec(JournalProvider provider) : IAsyncLifet
 
         await using (var node = await NodeProcess.StartReadyAsync(_journal.Environment))
         {
-            Assert.Equal(150, await CountEvents(node, "g"));
+            Assert.Equal(150, await CountEvents(node, "g", acknowledged.Max()));
             acknowledged = acknowledged.Concat(await WriteConcurrently(node, batches: 30, perBatch: 5, prefix: "k")).ToArray();
             await node.KillAsync();
         }
 
         await using (var node = await NodeProcess.StartReadyAsync(_journal.Environment))
         {
-            Assert.Equal(150, await CountEvents(node, "g"));
-            Assert.Equal(150, await CountEvents(node, "k"));
+            Assert.Equal(150, await CountEvents(node, "g", acknowledged.Max()));
+            Assert.Equal(150, await CountEvents(node, "k", acknowledged.Max()));
             Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), acknowledged.Order());
             var more = await WriteConcurrently(node, batches: 1, perBatch: 1, prefix: "n");
             Assert.Equal([301L], more);
@@ -87,7 +88,7 @@ public abstract class NodeDurabilitySpec(JournalProvider provider) : IAsyncLifet
             Assert.Equal(200, status);
             Assert.Equal(1, body.GetProperty("first").GetInt64());
             Assert.Equal(0, body.GetProperty("written").GetInt32());
-            var account = await node.Entity("account", "a1");
+            var account = await node.Entity("account", "a1", after: 1);
             Assert.Equal(10, account.GetProperty("state").GetProperty("balance").GetInt32());
             Assert.Equal(1, account.GetProperty("applied").GetProperty("http:writes").GetInt64());
         }

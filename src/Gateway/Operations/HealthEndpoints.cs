@@ -1,12 +1,14 @@
-// /healthz (the process answers) and /readyz (cluster member Up, journal reachable, write log answering).
+// /healthz (the process answers) and /readyz (cluster member Up, journal reachable, write log answering,
+// the committed epoch known on this node).
 using Akka.Actor;
 using Akka.Hosting;
 using ContextLake.Connectors.Http;
+using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Journal;
 
 namespace ContextLake.Gateway.Operations;
 
-public sealed record ReadinessDoc(bool Ready, bool ClusterUp, bool JournalReachable, bool WriteLogAnswering, long? Applied);
+public sealed record ReadinessDoc(bool Ready, bool ClusterUp, bool JournalReachable, bool WriteLogAnswering, bool EpochKnown, long Epoch, long? Applied);
 
 public static class HealthEndpoints
 {
@@ -17,7 +19,7 @@ public static class HealthEndpoints
     }
 
     private static async Task<IResult> Ready(
-        ActorSystem system, JournalDatabase journal, IRequiredActor<HttpWriteLogKey> writeLog, CancellationToken cancel)
+        ActorSystem system, JournalDatabase journal, EpochClock clock, IRequiredActor<HttpWriteLogKey> writeLog, CancellationToken cancel)
     {
         var clusterUp = Akka.Cluster.Cluster.Get(system).SelfMember.Status == Akka.Cluster.MemberStatus.Up;
         var journalOk = await journal.IsReachableAsync(cancel);
@@ -30,7 +32,8 @@ public static class HealthEndpoints
         {
         }
 
-        var doc = new ReadinessDoc(clusterUp && journalOk && position is not null, clusterUp, journalOk, position is not null, position?.Applied);
+        var doc = new ReadinessDoc(clusterUp && journalOk && position is not null && clock.Known,
+            clusterUp, journalOk, position is not null, clock.Known, clock.Latest.N, position?.Applied);
         return doc.Ready ? Results.Ok(doc) : Results.Json(doc, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

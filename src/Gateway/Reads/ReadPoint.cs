@@ -36,6 +36,9 @@ public static class ReadPoints
 
     public static async Task<(ReadPoint?, Problem?)> ResolveAsync(ReadPointRequest req, EpochClock clock, NodeOptions options, CancellationToken cancel)
     {
+        if (!clock.Known)
+            return (null, new Problem(StatusCodes.Status503ServiceUnavailable, "Epochs not known yet",
+                "this node has not yet heard the committed epoch from the epoch coordinator; retry shortly (see /readyz)"));
         var positions = new List<StreamPosition>();
         foreach (var a in req.After)
         {

@@ -12,6 +12,11 @@ public sealed class EpochClock(TimeSpan history, int maxEpochs = 200_000)
 
     public Epoch Latest => _latest;
 
+    /// <summary>False until the coordinator's latest epoch has reached this node: until then no read can be answered.</summary>
+    public bool Known => _known;
+
+    private volatile bool _known;
+
     /// <summary>The oldest epoch still readable: state older than it may be folded away.</summary>
     public Epoch Horizon => _horizon;
 
@@ -22,6 +27,7 @@ public sealed class EpochClock(TimeSpan history, int maxEpochs = 200_000)
         List<TaskCompletionSource<Epoch>>? ready = null;
         lock (_gate)
         {
+            _known = true;
             if (epoch.N <= _latest.N) return;
             _history.AddLast(epoch);
             _latest = epoch;

@@ -1,0 +1,63 @@
+// The coordinator publishes (n, V) when watermarks move, n grows by one per publication, V never moves
+// backward (a stale watermark is ignored), and numbering continues after a restart.
+using Akka.Actor;
+using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Hosting;
+using ContextLake.Testing;
+using Xunit;
+
+namespace ContextLake.Platform.Tests.Epochs;
+
+public abstract class EpochCoordinatorSpec(JournalProvider provider) : IAsyncLifetime
+{
+    private TestJournal _journal = null!;
+
+    public Task InitializeAsync()
+    {
+        _journal = TestJournal.Create(provider);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _journal.DisposeAsync();
+
+    private NodeOptions Options => new() { Journal = _journal.Options };
+
+    private static Task<Epoch> Await(TestHost host, Func<Epoch, bool> until) =>
+        host.Clock.WaitAsync(until, TimeSpan.FromSeconds(20), CancellationToken.None);
+
+    [Fact]
+    public async Task epochs_advance_with_watermarks_never_go_backward_and_continue_after_a_restart()
+    {
+        Epoch last;
+        await using (var host = await TestHost.StartAsync(Options))
+        {
+            var coordinator = host.Get<EpochCoordinatorKey>();
+            coordinator.Tell(new ReportWatermark("s1", 5, 5));
+            var first = await Await(host, e => e["s1"] == 5);
+            coordinator.Tell(new ReportWatermark("s2", 3, 7));
+            coordinator.Tell(new ReportWatermark("s1", 2, 2));
+            last = await Await(host, e => e["s2"] == 3);
+            Assert.True(last.N > first.N);
+            Assert.Equal(5, last["s1"]);
+
+            var positions = await coordinator.Ask<StreamPositions>(GetStreamPositions.Instance, TimeSpan.FromSeconds(5));
+            Assert.Equal(7, positions.Read["s2"]);
+        }
+
+        await using (var host = await TestHost.StartAsync(Options))
+        {
+            var resumed = await Await(host, e => e.N >= last.N);
+            Assert.Equal(last.N, resumed.N);
+            Assert.Equal(5, resumed["s1"]);
+            Assert.Equal(3, resumed["s2"]);
+
+            host.Get<EpochCoordinatorKey>().Tell(new ReportWatermark("s1", 6, 6));
+            var next = await Await(host, e => e["s1"] == 6);
+            Assert.Equal(last.N + 1, next.N);
+        }
+    }
+}
+
+public sealed class SqliteEpochCoordinatorSpec() : EpochCoordinatorSpec(JournalProvider.Sqlite);
+
+public sealed class PostgreSqlEpochCoordinatorSpec() : EpochCoordinatorSpec(JournalProvider.PostgreSql);
