@@ -5,7 +5,7 @@ namespace ContextLake.Platform.Epochs;
 public sealed class EpochClock(TimeSpan history, int maxEpochs = 200_000)
 {
     private readonly object _gate = new();
-    private readonly LinkedList<Epoch> _history = new();
+    private readonly LinkedList<Epoch> _history = new([Epoch.Zero]);
     private readonly List<(Func<Epoch, bool> Until, TaskCompletionSource<Epoch> Done)> _waiters = new();
     private volatile Epoch _latest = Epoch.Zero;
     private volatile Epoch _horizon = Epoch.Zero;
@@ -31,8 +31,10 @@ public sealed class EpochClock(TimeSpan history, int maxEpochs = 200_000)
             if (epoch.N <= _latest.N) return;
             _history.AddLast(epoch);
             _latest = epoch;
+            // An epoch stays readable for the history after it stopped being the latest, i.e. after its
+            // successor was committed: a read that took the latest epoch a moment ago still finds it.
             var cutoff = epoch.CommittedAt - history;
-            while (_history.Count > 1 && (_history.Count > maxEpochs || _history.First!.Value.CommittedAt < cutoff))
+            while (_history.Count > 1 && (_history.Count > maxEpochs || _history.First!.Next!.Value.CommittedAt < cutoff))
                 _history.RemoveFirst();
             _horizon = _history.First!.Value;
 
@@ -46,15 +48,14 @@ public sealed class EpochClock(TimeSpan history, int maxEpochs = 200_000)
         ready?.ForEach(t => t.TrySetResult(epoch));
     }
 
-    /// <summary>The epoch numbered <paramref name="n"/>, if it is still within the history.</summary>
+    /// <summary>The epoch numbered <paramref name="n"/>, if this node still holds it in its history.</summary>
     public Epoch? Find(long n)
     {
         lock (_gate)
         {
-            if (_history.Count == 0) return n == 0 ? Epoch.Zero : null;
             if (n < _history.First!.Value.N || n > _latest.N) return null;
             for (var node = _history.Last; node is not null; node = node.Previous)
-                if (node.Value.N <= n) return node.Value;
+                if (node.Value.N == n) return node.Value;
             return null;
         }
     }
