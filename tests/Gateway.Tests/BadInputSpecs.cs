@@ -7,25 +7,6 @@ using Xunit;
 
 namespace ContextLake.Gateway.Tests;
 
-public sealed class SqliteNodeFixture : IAsyncLifetime
-{
-    private TestJournal _journal = null!;
-
-    public NodeProcess Node { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        _journal = TestJournal.Create(JournalProvider.Sqlite);
-        Node = await NodeProcess.StartReadyAsync(_journal.Environment);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Node.DisposeAsync();
-        await _journal.DisposeAsync();
-    }
-}
-
 public sealed class BadInputSpecs(SqliteNodeFixture fixture) : IClassFixture<SqliteNodeFixture>
 {
     private NodeProcess Node => fixture.Node;

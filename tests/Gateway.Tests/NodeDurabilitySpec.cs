@@ -6,18 +6,8 @@ using Xunit;
 
 namespace ContextLake.Gateway.Tests;
 
-public abstract class NodeDurabilitySpec(JournalProvider provider) : IAsyncLifetime
+public abstract class NodeDurabilitySpec(JournalProvider provider) : JournalLifetime(provider)
 {
-    private TestJournal _journal = null!;
-
-    public Task InitializeAsync()
-    {
-        _journal = TestJournal.Create(provider);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _journal.DisposeAsync();
-
     private static async Task<long[]> WriteConcurrently(NodeProcess node, int batches, int perBatch, string prefix)
     {
         var answers = await Task.WhenAll(Enumerable.Range(0, batches).Select(async b =>
@@ -46,21 +36,21 @@ public abstract class NodeDurabilitySpec(JournalProvider provider) : IAsyncLifet
     public async Task acknowledged_events_survive_a_graceful_stop_and_a_kill_and_none_is_counted_twice()
     {
         long[] acknowledged;
-        await using (var node = await NodeProcess.StartReadyAsync(_journal.Environment))
+        await using (var node = await NodeProcess.StartReadyAsync(Journal.Environment))
         {
             acknowledged = await WriteConcurrently(node, batches: 30, perBatch: 5, prefix: "g");
             await node.StopAsync();
             Assert.Equal(0, node.ExitCode);
         }
 
-        await using (var node = await NodeProcess.StartReadyAsync(_journal.Environment))
+        await using (var node = await NodeProcess.StartReadyAsync(Journal.Environment))
         {
             Assert.Equal(150, await CountEvents(node, "g", acknowledged.Max()));
             acknowledged = acknowledged.Concat(await WriteConcurrently(node, batches: 30, perBatch: 5, prefix: "k")).ToArray();
             await node.KillAsync();
         }
 
-        await using (var node = await NodeProcess.StartReadyAsync(_journal.Environment))
+        await using (var node = await NodeProcess.StartReadyAsync(Journal.Environment))
         {
             Assert.Equal(150, await CountEvents(node, "g", acknowledged.Max()));
             Assert.Equal(150, await CountEvents(node, "k", acknowledged.Max()));
@@ -74,7 +64,7 @@ public abstract class NodeDurabilitySpec(JournalProvider provider) : IAsyncLifet
     public async Task an_idempotency_key_is_honoured_across_a_kill()
     {
         var write = NodeClient.Events(new { type = "account", id = "a1", kind = "upsert", key = "open-a1", data = new { balance = 10 } });
-        await using (var node = await NodeProcess.StartReadyAsync(_journal.Environment))
+        await using (var node = await NodeProcess.StartReadyAsync(Journal.Environment))
         {
             var (status, body, _) = await node.PostJson("v1/events", write);
             Assert.Equal(200, status);
@@ -82,7 +72,7 @@ public abstract class NodeDurabilitySpec(JournalProvider provider) : IAsyncLifet
             await node.KillAsync();
         }
 
-        await using (var node = await NodeProcess.StartReadyAsync(_journal.Environment))
+        await using (var node = await NodeProcess.StartReadyAsync(Journal.Environment))
         {
             var (status, body, _) = await node.PostJson("v1/events", write);
             Assert.Equal(200, status);

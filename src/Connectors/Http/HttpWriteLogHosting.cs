@@ -18,7 +18,7 @@ public static class HttpWriteLogHosting
 {
     public static AkkaConfigurationBuilder WithHttpWriteLog(this AkkaConfigurationBuilder builder, NodeOptions options, ViewCatalog catalog)
     {
-        builder.AddHocon(LoadConnectorsConfig(), HoconAddMode.Prepend);
+        builder.AddHocon(EmbeddedHocon.Load(typeof(HttpWriteLog).Assembly, "ContextLake.Connectors.connectors.conf"), HoconAddMode.Prepend);
         return builder.WithSingleton<HttpWriteLogKey>(
             "http-write-log",
             (system, registry, _) =>
@@ -31,13 +31,4 @@ public static class HttpWriteLogHosting
             new ClusterSingletonOptions());
     }
 
-    public static Config ConnectorsConfig => LoadConnectorsConfig();
-
-    private static Config LoadConnectorsConfig()
-    {
-        using var stream = typeof(HttpWriteLog).Assembly.GetManifestResourceStream("ContextLake.Connectors.connectors.conf")
-                           ?? throw new InvalidOperationException("connectors.conf is not embedded in ContextLake.Connectors");
-        using var reader = new StreamReader(stream);
-        return ConfigurationFactory.ParseString(reader.ReadToEnd());
-    }
 }

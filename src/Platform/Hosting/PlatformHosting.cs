@@ -16,7 +16,15 @@ namespace ContextLake.Platform.Hosting;
 
 public static class PlatformHosting
 {
-    public static Config DefaultConfig { get; } = LoadEmbedded();
+    public static Config DefaultConfig { get; } = EmbeddedHocon.Load(typeof(PlatformHosting).Assembly, "ContextLake.Platform.contextlake.conf");
+
+    /// <summary>How every shard region of the node runs: coordinator state in distributed data, idle entities passivated.</summary>
+    public static ShardOptions ShardOptionsFor(NodeOptions options) => new()
+    {
+        StateStoreMode = StateStoreMode.DData,
+        RememberEntities = false,
+        PassivateIdleEntityAfter = options.Entities.PassivateAfter,
+    };
 
     public static AkkaConfigurationBuilder WithContextLakePlatform(
         this AkkaConfigurationBuilder builder, NodeOptions options, JournalDatabase journal, EpochClock clock)
@@ -34,12 +42,7 @@ public static class PlatformHosting
                 EntityRegion.TypeName,
                 entityId => Props.Create(() => new EntityActor(entityId, options.Entities.SnapshotEvery, clock)),
                 new EntityMessageExtractor(options.Cluster.Shards),
-                new ShardOptions
-                {
-                    StateStoreMode = StateStoreMode.DData,
-                    RememberEntities = false,
-                    PassivateIdleEntityAfter = options.Entities.PassivateAfter,
-                })
+                ShardOptionsFor(options))
             .WithSingleton<EpochCoordinatorKey>(
                 "epoch-coordinator",
                 Props.Create(() => new EpochCoordinator(options.Epochs.PublishInterval, options.Epochs.SnapshotEvery)),
@@ -60,11 +63,4 @@ public static class PlatformHosting
         return builder;
     }
 
-    private static Config LoadEmbedded()
-    {
-        using var stream = typeof(PlatformHosting).Assembly.GetManifestResourceStream("ContextLake.Platform.contextlake.conf")
-                           ?? throw new InvalidOperationException("contextlake.conf is not embedded in ContextLake.Platform");
-        using var reader = new StreamReader(stream);
-        return ConfigurationFactory.ParseString(reader.ReadToEnd());
-    }
 }

@@ -22,17 +22,12 @@ public static class ViewsHosting
         this AkkaConfigurationBuilder builder, NodeOptions options, ViewCatalog catalog, EpochClock clock)
     {
         builder
-            .AddHocon(LoadEmbedded(), HoconAddMode.Prepend)
+            .AddHocon(EmbeddedHocon.Load(typeof(ViewsHosting).Assembly, "ContextLake.Views.views.conf"), HoconAddMode.Prepend)
             .WithShardRegion<ViewRegion>(
                 ViewRegion.TypeName,
                 entityId => Props.Create(() => new ViewKeyActor(entityId, catalog, clock, options.Entities.SnapshotEvery)),
                 new ViewMessageExtractor(options.Cluster.Shards),
-                new ShardOptions
-                {
-                    StateStoreMode = StateStoreMode.DData,
-                    RememberEntities = false,
-                    PassivateIdleEntityAfter = options.Entities.PassivateAfter,
-                })
+                PlatformHosting.ShardOptionsFor(options))
             .WithSingleton<ViewCatalogKey>(
                 "view-catalog",
                 (system, registry, _) =>
@@ -56,13 +51,6 @@ public static class ViewsHosting
             CreateViewWriter(system, registry, options, catalog),
             registry.Get<EpochCoordinatorKey>());
 
-    private static Config LoadEmbedded()
-    {
-        using var stream = typeof(ViewsHosting).Assembly.GetManifestResourceStream("ContextLake.Views.views.conf")
-                           ?? throw new InvalidOperationException("views.conf is not embedded in ContextLake.Views");
-        using var reader = new StreamReader(stream);
-        return ConfigurationFactory.ParseString(reader.ReadToEnd());
-    }
 }
 
 public sealed class ViewMessageExtractor(int shards) : IMessageExtractor

@@ -14,22 +14,12 @@ using Xunit;
 
 namespace ContextLake.Connectors.Tests.Http;
 
-public abstract class HttpWriteLogSpec(JournalProvider provider) : IAsyncLifetime
+public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifetime(provider)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-    private TestJournal _journal = null!;
-
-    public Task InitializeAsync()
-    {
-        _journal = TestJournal.Create(provider);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _journal.DisposeAsync();
-
     private Task<TestHost> Start(int snapshotEvery = 500)
     {
-        var options = new NodeOptions { Journal = _journal.Options, Writes = { SnapshotEvery = snapshotEvery } };
+        var options = new NodeOptions { Journal = Journal.Options, Writes = { SnapshotEvery = snapshotEvery } };
         var catalog = new ViewCatalog();
         return TestHost.StartAsync(options, (akka, clock) => akka.WithContextLakeViews(options, catalog, clock).WithHttpWriteLog(options, catalog));
     }

@@ -10,22 +10,12 @@ using Xunit.Abstractions;
 
 namespace ContextLake.Gateway.Tests.Epochs;
 
-public abstract class BankInvariantSpec(JournalProvider provider, ITestOutputHelper output) : IAsyncLifetime
+public abstract class BankInvariantSpec(JournalProvider provider, ITestOutputHelper output) : JournalLifetime(provider)
 {
-    private TestJournal _journal = null!;
-
-    public Task InitializeAsync()
-    {
-        _journal = TestJournal.Create(provider);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _journal.DisposeAsync();
-
     [Fact]
     public async Task every_decision_read_balances_to_zero_and_epochs_never_go_backward()
     {
-        await using var node = await NodeProcess.StartReadyAsync(_journal.Environment);
+        await using var node = await NodeProcess.StartReadyAsync(Journal.Environment);
         await Bank.WaitForViewsAsync(node);
         var written = 0L;
         var writersDone = false;

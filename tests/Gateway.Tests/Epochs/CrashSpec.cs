@@ -9,18 +9,8 @@ using Xunit.Abstractions;
 
 namespace ContextLake.Gateway.Tests.Epochs;
 
-public abstract class CrashSpec(JournalProvider provider, ITestOutputHelper output) : IAsyncLifetime
+public abstract class CrashSpec(JournalProvider provider, ITestOutputHelper output) : JournalLifetime(provider)
 {
-    private TestJournal _journal = null!;
-
-    public Task InitializeAsync()
-    {
-        _journal = TestJournal.Create(provider);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _journal.DisposeAsync();
-
     private sealed record Transfer(string Key, string From, string To, int Amount);
 
     [Fact]
@@ -41,7 +31,7 @@ public abstract class CrashSpec(JournalProvider provider, ITestOutputHelper outp
 
         long epochBeforeKill;
         var acknowledged = 0;
-        await using (var node = await NodeProcess.StartReadyAsync(_journal.Environment))
+        await using (var node = await NodeProcess.StartReadyAsync(Journal.Environment))
         {
             await Bank.WaitForViewsAsync(node);
             var next = -1;
@@ -71,7 +61,7 @@ public abstract class CrashSpec(JournalProvider provider, ITestOutputHelper outp
         output.WriteLine($"{acknowledged} of {batches.Count} batches acknowledged before the kill at epoch {epochBeforeKill}");
         Assert.True(acknowledged < batches.Count, "the kill came after the whole load; nothing was in flight");
 
-        await using (var node = await NodeProcess.StartReadyAsync(_journal.Environment))
+        await using (var node = await NodeProcess.StartReadyAsync(Journal.Environment))
         {
             await Bank.WaitForViewsAsync(node);
             var (_, restarted) = await node.GetJson("v1/epoch");

@@ -8,28 +8,20 @@ using Xunit;
 
 namespace ContextLake.Gateway.Tests.Epochs;
 
-public sealed class ReadPointSpecs : IAsyncLifetime
+public sealed class ReadPointSpecs : SqliteNodeLifetime
 {
-    private TestJournal _journal = null!;
-    private NodeProcess _node = null!;
+    protected override IReadOnlyDictionary<string, string> Settings =>
+        new Dictionary<string, string> { ["ContextLake__Epochs__History"] = "00:00:02" };
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _journal = TestJournal.Create(JournalProvider.Sqlite);
-        var env = new Dictionary<string, string>(_journal.Environment) { ["ContextLake__Epochs__History"] = "00:00:02" };
-        _node = await NodeProcess.StartReadyAsync(env);
-        await Bank.WaitForViewsAsync(_node, "credits", "card_velocity");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        await _journal.DisposeAsync();
+        await base.InitializeAsync();
+        await Bank.WaitForViewsAsync(Node, "credits", "card_velocity");
     }
 
     private async Task<long> Write(string to, int amount)
     {
-        var (status, body, _) = await _node.PostJson("v1/events", NodeClient.Events(
+        var (status, body, _) = await Node.PostJson("v1/events", NodeClient.Events(
             new { type = "transfer", id = Guid.NewGuid().ToString("N"), data = new { from_account = "x", to_account = to, amount } }));
         Assert.Equal(200, status);
         return body.GetProperty("last").GetInt64();
@@ -41,7 +33,7 @@ public sealed class ReadPointSpecs : IAsyncLifetime
         for (var i = 1; i <= 20; i++)
         {
             var offset = await Write("ryw", 1);
-            var (status, read) = await _node.GetJson($"v1/views/credits/ryw?after=http:writes@{offset}");
+            var (status, read) = await Node.GetJson($"v1/views/credits/ryw?after=http:writes@{offset}");
             Assert.Equal(200, status);
             Assert.Equal(i, read.GetProperty("values").GetProperty("n").GetInt64());
             Assert.True(read.GetProperty("epoch").GetProperty("vector").GetProperty("http:writes").GetInt64() >= offset);
@@ -52,18 +44,18 @@ public sealed class ReadPointSpecs : IAsyncLifetime
     public async Task an_epoch_number_reads_the_past_until_it_leaves_the_history()
     {
         var first = await Write("asof", 10);
-        var (_, before) = await _node.GetJson($"v1/views/credits/asof?after=http:writes@{first}");
+        var (_, before) = await Node.GetJson($"v1/views/credits/asof?after=http:writes@{first}");
         var epoch = before.GetProperty("epoch").GetProperty("n").GetInt64();
         var last = await Write("asof", 5);
-        await _node.GetJson($"v1/views/credits/asof?after=http:writes@{last}");
+        await Node.GetJson($"v1/views/credits/asof?after=http:writes@{last}");
 
-        var (status, past) = await _node.GetJson($"v1/views/credits/asof?epoch={epoch}");
+        var (status, past) = await Node.GetJson($"v1/views/credits/asof?epoch={epoch}");
         Assert.Equal(200, status);
         Assert.Equal(10m, past.GetProperty("values").GetProperty("total").GetDecimal());
-        var (_, now) = await _node.GetJson("v1/views/credits/asof");
+        var (_, now) = await Node.GetJson("v1/views/credits/asof");
         Assert.Equal(15m, now.GetProperty("values").GetProperty("total").GetDecimal());
 
-        var (newer, problem) = await _node.GetJson($"v1/views/credits/asof?epoch={epoch + 1_000_000}");
+        var (newer, problem) = await Node.GetJson($"v1/views/credits/asof?epoch={epoch + 1_000_000}");
         Assert.Equal(400, newer);
         Assert.Contains("newer than the latest committed epoch", problem.GetProperty("detail").GetString());
 
@@ -74,7 +66,7 @@ public sealed class ReadPointSpecs : IAsyncLifetime
         {
             await Write("other", 1);
             await Task.Delay(200);
-            (gone, problem) = await _node.GetJson($"v1/views/credits/asof?epoch={epoch}");
+            (gone, problem) = await Node.GetJson($"v1/views/credits/asof?epoch={epoch}");
         } while (gone == 200 && DateTime.UtcNow < deadline);
         Assert.Equal(410, gone);
         Assert.Contains($"epoch {epoch} is older than the history horizon", problem.GetProperty("detail").GetString());
@@ -83,11 +75,11 @@ public sealed class ReadPointSpecs : IAsyncLifetime
     [Fact]
     public async Task a_position_not_committed_in_time_answers_504_and_stale_ok_never_waits()
     {
-        var (status, problem) = await _node.GetJson("v1/views/credits/a1?after=http:writes@99999999&timeout=200ms");
+        var (status, problem) = await Node.GetJson("v1/views/credits/a1?after=http:writes@99999999&timeout=200ms");
         Assert.Equal(504, status);
         Assert.Contains("http:writes@99999999", problem.GetProperty("detail").GetString());
 
-        var (stale, answer) = await _node.GetJson("v1/views/credits/a1?after=http:writes@99999999&consistency=stale-ok");
+        var (stale, answer) = await Node.GetJson("v1/views/credits/a1?after=http:writes@99999999&consistency=stale-ok");
         Assert.Equal(200, stale);
         Assert.True(answer.GetProperty("epoch").GetProperty("ageMs").GetInt64() >= 0);
     }
@@ -109,7 +101,7 @@ public sealed class ReadPointSpecs : IAsyncLifetime
     [MemberData(nameof(BadReads))]
     public async Task a_bad_read_is_refused_naming_the_fault(string path, int status, string detail)
     {
-        var (got, problem) = await _node.GetJson(path);
+        var (got, problem) = await Node.GetJson(path);
         Assert.Equal(status, got);
         Assert.Contains(detail, problem.GetProperty("detail").GetString());
     }
@@ -117,14 +109,14 @@ public sealed class ReadPointSpecs : IAsyncLifetime
     [Fact]
     public async Task a_bad_decision_read_names_the_read_at_fault()
     {
-        var (status, problem, _) = await _node.PostJson("v1/read", JsonSerializer.Serialize(new
+        var (status, problem, _) = await Node.PostJson("v1/read", JsonSerializer.Serialize(new
         {
             reads = new object[] { new { view = "credits", key = "a1" }, new { view = "nosuch", key = "a1" } },
         }));
         Assert.Equal(404, status);
         Assert.Contains("reads[1]", problem.GetProperty("detail").GetString());
 
-        (status, problem, _) = await _node.PostJson("v1/read", """{"reads": [{"entity": "noslash"}]}""");
+        (status, problem, _) = await Node.PostJson("v1/read", """{"reads": [{"entity": "noslash"}]}""");
         Assert.Equal(400, status);
         Assert.Contains("reads[0].entity 'noslash' is not of the form type/id", problem.GetProperty("detail").GetString());
     }

@@ -11,17 +11,16 @@ using Xunit;
 
 namespace ContextLake.Gateway.Tests.Epochs;
 
-public abstract class SqlOracleSpec(JournalProvider provider) : IAsyncLifetime
+public abstract class SqlOracleSpec(JournalProvider provider) : JournalLifetime(provider)
 {
     private static readonly string[] Owners = ["o0", "o1", "o2", "o3"];
     private static readonly string[] Merchants = ["m0", "m1", "m2", "m3", "m4"];
     private static readonly string[] Cards = ["c0", "c1", "c2", "c3", "c4", "c5"];
-    private TestJournal _journal = null!;
     private readonly SqliteConnection _oracle = new("Data Source=:memory:");
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _journal = TestJournal.Create(provider);
+        await base.InitializeAsync();
         await _oracle.OpenAsync();
         Exec("""
             CREATE TABLE events (offset INTEGER, ticks INTEGER, type TEXT, id TEXT, kind TEXT,
@@ -29,10 +28,10 @@ public abstract class SqlOracleSpec(JournalProvider provider) : IAsyncLifetime
             """);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         await _oracle.DisposeAsync();
-        await _journal.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     private void Exec(string sql, params (string, object?)[] args)
@@ -62,7 +61,7 @@ public abstract class SqlOracleSpec(JournalProvider provider) : IAsyncLifetime
     [Fact]
     public async Task view_values_at_several_epochs_equal_sql_group_by_over_the_committed_events()
     {
-        await using var node = await NodeProcess.StartReadyAsync(_journal.Environment);
+        await using var node = await NodeProcess.StartReadyAsync(Journal.Environment);
         await Bank.WaitForViewsAsync(node, "merchant_totals");
         foreach (var sql in new[]
         {

@@ -8,25 +8,10 @@ using Xunit;
 
 namespace ContextLake.Gateway.Tests.Epochs;
 
-public sealed class ViewLifecycleSpecs : IAsyncLifetime
+public sealed class ViewLifecycleSpecs : SqliteNodeLifetime
 {
-    private TestJournal _journal = null!;
-    private NodeProcess _node = null!;
-
-    public async Task InitializeAsync()
-    {
-        _journal = TestJournal.Create(JournalProvider.Sqlite);
-        _node = await NodeProcess.StartReadyAsync(_journal.Environment);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        await _journal.DisposeAsync();
-    }
-
     private Task<(int Status, JsonElement Body, string? ContentType)> Create(string sql) =>
-        _node.PostJson("v1/views", JsonSerializer.Serialize(new { sql }));
+        Node.PostJson("v1/views", JsonSerializer.Serialize(new { sql }));
 
     public static TheoryData<string, string> BadDefinitions() => new()
     {
@@ -51,7 +36,7 @@ public sealed class ViewLifecycleSpecs : IAsyncLifetime
     public async Task a_view_created_after_its_events_is_backfilled_then_kept_current_and_can_be_dropped()
     {
         for (var i = 0; i < 30; i++)
-            await _node.PostJson("v1/events", NodeClient.Events(
+            await Node.PostJson("v1/events", NodeClient.Events(
                 new { type = "card_tx", id = $"tx{i}", data = new { card_id = $"c{i % 3}", merchant_id = "m1", amount = i } }));
 
         var (status, created, _) = await Create("CREATE VIEW per_card AS SELECT card_id, COUNT(*) AS n, SUM(amount) AS total FROM card_tx GROUP BY card_id");
@@ -59,39 +44,39 @@ public sealed class ViewLifecycleSpecs : IAsyncLifetime
         Assert.Equal("per_card", created.GetProperty("name").GetString());
         Assert.Equal(409, (await Create("CREATE VIEW per_card AS SELECT card_id, COUNT(*) AS n FROM card_tx GROUP BY card_id")).Status);
 
-        await Bank.WaitForViewsAsync(_node, "per_card");
-        var (_, described) = await _node.GetJson("v1/views/per_card");
+        await Bank.WaitForViewsAsync(Node, "per_card");
+        var (_, described) = await Node.GetJson("v1/views/per_card");
         Assert.Equal("ready", described.GetProperty("status").GetString());
         Assert.Equal(30, described.GetProperty("backfill").GetProperty("total").GetInt64());
 
-        var (_, write, _) = await _node.PostJson("v1/events", NodeClient.Events(
+        var (_, write, _) = await Node.PostJson("v1/events", NodeClient.Events(
             new { type = "card_tx", id = "late-comer", data = new { card_id = "c0", merchant_id = "m1", amount = 1000 } }));
-        var (_, c0) = await _node.GetJson($"v1/views/per_card/c0?after=http:writes@{write.GetProperty("last").GetInt64()}");
+        var (_, c0) = await Node.GetJson($"v1/views/per_card/c0?after=http:writes@{write.GetProperty("last").GetInt64()}");
         Assert.Equal(11, c0.GetProperty("values").GetProperty("n").GetInt64());
         Assert.Equal(Enumerable.Range(0, 30).Where(i => i % 3 == 0).Sum() + 1000, c0.GetProperty("values").GetProperty("total").GetDecimal());
 
-        var dropped = await _node.Http.DeleteAsync("v1/views/per_card");
+        var dropped = await Node.Http.DeleteAsync("v1/views/per_card");
         Assert.Equal(200, (int)dropped.StatusCode);
-        Assert.Equal(404, (await _node.GetJson("v1/views/per_card/c0")).Status);
+        Assert.Equal(404, (await Node.GetJson("v1/views/per_card/c0")).Status);
     }
 
     [Fact]
     public async Task a_windowed_read_aggregates_the_recent_span_and_late_events_are_counted_not_aggregated()
     {
-        await Bank.WaitForViewsAsync(_node, "card_velocity");
+        await Bank.WaitForViewsAsync(Node, "card_velocity");
         var now = DateTimeOffset.UtcNow;
         object Tx(string id, TimeSpan ago, int amount) =>
             new { type = "card_tx", id, time = (now - ago).UtcDateTime.ToString("O"), data = new { card_id = "cw", merchant_id = id, amount } };
-        await _node.PostJson("v1/events", NodeClient.Events(Tx("w1", TimeSpan.FromMinutes(8), 1), Tx("w2", TimeSpan.FromMinutes(3), 10)));
-        var (_, late, _) = await _node.PostJson("v1/events", NodeClient.Events(Tx("w3", TimeSpan.FromHours(3), 100), Tx("w4", TimeSpan.FromSeconds(5), 1000)));
+        await Node.PostJson("v1/events", NodeClient.Events(Tx("w1", TimeSpan.FromMinutes(8), 1), Tx("w2", TimeSpan.FromMinutes(3), 10)));
+        var (_, late, _) = await Node.PostJson("v1/events", NodeClient.Events(Tx("w3", TimeSpan.FromHours(3), 100), Tx("w4", TimeSpan.FromSeconds(5), 1000)));
         var after = $"after=http:writes@{late.GetProperty("last").GetInt64()}";
 
-        var (_, tenMinutes) = await _node.GetJson($"v1/views/card_velocity/cw?{after}");
+        var (_, tenMinutes) = await Node.GetJson($"v1/views/card_velocity/cw?{after}");
         Assert.Equal(3, tenMinutes.GetProperty("values").GetProperty("n").GetInt64());
         Assert.Equal(1011m, tenMinutes.GetProperty("values").GetProperty("total").GetDecimal());
         Assert.Equal(1, tenMinutes.GetProperty("late").GetInt64());
 
-        var (_, fiveMinutes) = await _node.GetJson($"v1/views/card_velocity/cw?{after}&window=5m");
+        var (_, fiveMinutes) = await Node.GetJson($"v1/views/card_velocity/cw?{after}&window=5m");
         Assert.Equal(1010m, fiveMinutes.GetProperty("values").GetProperty("total").GetDecimal());
         var window = fiveMinutes.GetProperty("window");
         Assert.Equal(TimeSpan.FromMinutes(5), window.GetProperty("end").GetDateTimeOffset() - window.GetProperty("start").GetDateTimeOffset());

@@ -8,19 +8,9 @@ using Xunit;
 
 namespace ContextLake.Platform.Tests.Epochs;
 
-public abstract class EpochCoordinatorSpec(JournalProvider provider) : IAsyncLifetime
+public abstract class EpochCoordinatorSpec(JournalProvider provider) : JournalLifetime(provider)
 {
-    private TestJournal _journal = null!;
-
-    public Task InitializeAsync()
-    {
-        _journal = TestJournal.Create(provider);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _journal.DisposeAsync();
-
-    private NodeOptions Options => new() { Journal = _journal.Options };
+    private NodeOptions Options => new() { Journal = Journal.Options };
 
     private static Task<Epoch> Await(TestHost host, Func<Epoch, bool> until) =>
         host.Clock.WaitAsync(until, TimeSpan.FromSeconds(20), CancellationToken.None);

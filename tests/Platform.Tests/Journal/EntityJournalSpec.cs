@@ -16,22 +16,12 @@ using Xunit;
 
 namespace ContextLake.Platform.Tests.Journal;
 
-public abstract class EntityJournalSpec(JournalProvider provider) : IAsyncLifetime
+public abstract class EntityJournalSpec(JournalProvider provider) : JournalLifetime(provider)
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
-    private TestJournal _journal = null!;
-
-    public Task InitializeAsync()
-    {
-        _journal = TestJournal.Create(provider);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _journal.DisposeAsync();
-
     private NodeOptions Options(int snapshotEvery = 1000) => new()
     {
-        Journal = _journal.Options,
+        Journal = Journal.Options,
         Entities = { SnapshotEvery = snapshotEvery },
     };
 
@@ -132,9 +122,9 @@ public abstract class EntityJournalSpec(JournalProvider provider) : IAsyncLifeti
 
     private async Task<long> Count(string table, string persistenceId, bool snapshots)
     {
-        await using DbConnection conn = provider == JournalProvider.Sqlite
-            ? new SqliteConnection($"Data Source={Path.Combine(_journal.Options.DataDirectory, snapshots ? "snapshots.db" : "journal.db")}")
-            : new NpgsqlConnection(_journal.Options.ConnectionString);
+        await using DbConnection conn = Provider == JournalProvider.Sqlite
+            ? new SqliteConnection($"Data Source={Path.Combine(Journal.Options.DataDirectory, snapshots ? "snapshots.db" : "journal.db")}")
+            : new NpgsqlConnection(Journal.Options.ConnectionString);
         await conn.OpenAsync();
         await using var cmd = conn.CreateCommand();
         cmd.CommandText = $"SELECT COUNT(*) FROM {table} WHERE persistence_id = @p";
