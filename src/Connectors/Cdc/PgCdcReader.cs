@@ -35,10 +35,10 @@ internal sealed class PgCdcReader : ICdcControl
     public PgCdcReader(CdcSettings settings)
     {
         _settings = settings;
-        _connectionString = new NpgsqlConnectionStringBuilder(settings.ConnectionString)
-        {
-            Options = PgTextJson.SessionOptions,
-        }.ConnectionString;
+        var builder = new NpgsqlConnectionStringBuilder(settings.ConnectionString);
+        // Ours go last: for a setting given twice the later one wins, and the value parsing depends on them.
+        builder.Options = $"{builder.Options} {PgTextJson.SessionOptions}".Trim();
+        _connectionString = builder.ConnectionString;
     }
 
     /// <summary>Completes once the session is closed, whoever closed it.</summary>
@@ -199,8 +199,21 @@ internal sealed class PgCdcReader : ICdcControl
                 // Truncates are not published: a change here is always an insert, update or delete of one row.
                 var list = string.Join(", ", tables.Select(t => t.QuotedName).Distinct());
                 await ExecuteAsync(conn, $"CREATE PUBLICATION {_settings.Publication} FOR TABLE {list} WITH (publish = 'insert, update, delete')", ct);
+                return tables;
             }
         }
+
+        // An existing publication is left as it is, but it must cover every table: otherwise the snapshot
+        // would hold rows whose later changes silently never arrive.
+        await using var missing = new NpgsqlCommand(
+            """
+            SELECT string_agg(t.name, ', ') FROM unnest($2::text[]) t(name)
+            WHERE NOT EXISTS (SELECT 1 FROM pg_publication_tables p WHERE p.pubname = $1 AND p.schemaname || '.' || p.tablename = t.name)
+            """, conn);
+        missing.Parameters.AddWithValue(_settings.Publication);
+        missing.Parameters.AddWithValue(tables.Select(t => t.Name).ToArray());
+        if (await missing.ExecuteScalarAsync(ct) is string absent)
+            throw new InvalidOperationException($"publication '{_settings.Publication}' exists but does not include {absent}");
         return tables;
     }
 

@@ -269,6 +269,21 @@ public sealed class PgCdcSourceSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetim
     }
 
     [Fact]
+    public async Task an_existing_publication_that_lacks_a_table_fails_the_stream_instead_of_silently_missing_its_changes()
+    {
+        await _db.ExecuteAsync("CREATE TABLE a (id int PRIMARY KEY)");
+        await _db.ExecuteAsync("CREATE TABLE b (id int PRIMARY KEY)");
+        await _db.ExecuteAsync("CREATE PUBLICATION cl_pub FOR TABLE a");
+        var slot = CdcDatabase.NewSlotName();
+
+        var source = Start(_db.Settings(slot, "a", "b"));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(source.NextAsync);
+        Assert.Contains("public.b", error.Message);
+        Assert.Null(await _db.ScalarAsync($"SELECT slot_name FROM pg_replication_slots WHERE slot_name = '{slot}'"));
+    }
+
+    [Fact]
     public void settings_with_a_slot_name_that_would_need_quoting_are_rejected_before_anything_runs()
     {
         Assert.Throws<ArgumentException>(() => PgCdcSource.Create(new CdcSettings("Host=x", "Bad-Slot", "pub", ["t"])));
