@@ -1,6 +1,6 @@
 // The one owner of a Kafka consumer: it alone calls Consume, so librdkafka's rebalance callbacks run
-// inside its own message handling; it buffers records per partition, fetches only partitions whose
-// sub-source asked for records (the rest stay paused: that is the backpressure) and batches commits.
+// inside its own message handling; it buffers records per partition up to a limit, pauses a partition whose
+// buffer is full because its sub-source asks for nothing (that is the backpressure) and batches commits.
 using System.Diagnostics;
 using Akka;
 using Akka.Actor;
@@ -23,6 +23,8 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
         public IActorRef? Stage { get; set; }
         public bool Demand { get; set; }
         public bool Paused { get; set; }
+        // Its sub-source was cancelled: nobody reads this partition until it is assigned again.
+        public bool Released { get; set; }
     }
 
     private sealed record Poll
@@ -234,14 +236,17 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
         }
     }
 
-    // Fetch exactly the partitions with an open request and room in their buffer; pause all others.
+    // A partition fetches while someone may read it and its buffer has room; a full buffer means its sub-source
+    // has not asked for records (no downstream demand), so it is paused until a request drains the buffer.
+    // Not pausing on every answered request matters: each pause/resume is a version barrier in librdkafka that
+    // discards the fetch in flight and can delay the next one by up to a second.
     private void UpdatePauses()
     {
         var pause = new List<TopicPartition>();
         var resume = new List<TopicPartition>();
         foreach (var (partition, state) in _partitions)
         {
-            var fetch = state.Demand && state.Buffer.Count < _settings.MaxBufferPerPartition;
+            var fetch = !state.Released && state.Buffer.Count < _settings.MaxBufferPerPartition;
             if (fetch && state.Paused) resume.Add(partition);
             else if (!fetch && !state.Paused) pause.Add(partition);
             state.Paused = !fetch;
@@ -268,7 +273,7 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
             // committed offset happens first, so nothing before the requested start is ever delivered.
             positions.Add(new TopicPartitionOffset(partition, start is { } s ? new Offset(s) : Offset.Unset));
             var state = new PartitionState(++_nextEpoch);
-            // Fetching starts unpaused; the next UpdatePauses pauses it until its sub-source asks.
+            // Fetching starts right away and fills the buffer while the sub-source is being materialized.
             _partitions[partition] = state;
             _source?.Tell(new PartitionAssigned(partition, state.Epoch));
         }
@@ -329,11 +334,8 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
             return;
         }
         state.Demand = true;
-        if (state.Buffer.Count > 0)
-        {
-            Dispatch();
-            return;
-        }
+        // Answer from the buffer at once if it holds anything; the emptied buffer resumes a paused partition.
+        Dispatch();
         UpdatePauses();
         SchedulePoll(immediately: false);
     }
@@ -343,6 +345,7 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
         if (!_partitions.TryGetValue(release.Partition, out var state) || state.Epoch != release.Epoch || !Equals(state.Stage, Sender)) return;
         // Nobody reads this partition any more in this assignment: hold nothing and fetch nothing for it.
         state.Stage = null;
+        state.Released = true;
         state.Demand = false;
         state.Buffer.Clear();
         UpdatePauses();
