@@ -1,6 +1,10 @@
 // The ContextLake node: an ASP.NET Core gateway hosting the Akka.NET actor system in one process.
 using Akka.Hosting;
+using ContextLake.Connectors.Files;
+using ContextLake.Connectors.Framework;
 using ContextLake.Connectors.Http;
+using ContextLake.Connectors.Kafka;
+using ContextLake.Gateway.Connectors;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Operations;
 using ContextLake.Gateway.Reads;
@@ -66,6 +70,28 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or M
 var clock = new EpochClock(options.Epochs.History);
 var catalog = new ViewCatalog();
 
+// Without configured Kafka brokers the node embeds librdkafka's mock cluster, for development.
+MockKafkaCluster? embeddedKafka = null;
+var kafkaServers = options.Kafka.BootstrapServers;
+if (string.IsNullOrWhiteSpace(kafkaServers))
+{
+    embeddedKafka = new MockKafkaCluster();
+    kafkaServers = embeddedKafka.BootstrapServers;
+    Console.WriteLine($"contextlake: embedded Kafka (librdkafka mock cluster) at {kafkaServers}; e.g. kcat -b {kafkaServers} -t card_tx -P");
+}
+var connectorTypes = new ConnectorTypes([new JsonLinesConnectorFactory(), new KafkaConnectorFactory(() => kafkaServers)]);
+IReadOnlyList<(string Name, string ConfigJson)> configuredConnectors;
+try
+{
+    configuredConnectors = ConfiguredConnectors.Load(options.ConnectorsFile, connectorTypes);
+}
+catch (Exception ex) when (ex is ConnectorConfigException or System.Text.Json.JsonException)
+{
+    Console.Error.WriteLine($"contextlake: bad configuration: {NodeOptions.Section}:ConnectorsFile: {ex.Message}");
+    return 2;
+}
+var deadLetters = new DeadLetterStore(journal);
+
 builder.WebHost.UseUrls(options.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.Http.MaxBodyBytes);
 builder.Services.AddSingleton(options);
@@ -74,6 +100,9 @@ builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton(catalog);
 builder.Services.AddSingleton(schemas);
 builder.Services.AddSingleton<StateReader>();
+builder.Services.AddSingleton(connectorTypes);
+builder.Services.AddSingleton(deadLetters);
+builder.Services.AddHostedService(sp => new ConfiguredConnectors(configuredConnectors, sp.GetRequiredService<ActorRegistry>(), sp.GetRequiredService<ILogger<ConfiguredConnectors>>()));
 builder.Services.AddHostedService<ConfiguredViews>();
 builder.Services.AddProblemDetails();
 builder.Services.ConfigureHttpJsonOptions(o =>
@@ -82,7 +111,8 @@ builder.Services.AddOpenApi(o => o.AddDocumentedBodies());
 builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
     .WithContextLakePlatform(options, journal, clock)
     .WithContextLakeViews(options, catalog, clock)
-    .WithHttpWriteLog(options, catalog));
+    .WithHttpWriteLog(options, catalog)
+    .WithConnectors(options, catalog, clock, connectorTypes, deadLetters));
 
 var app = builder.Build();
 app.UseStatusCodePages();
@@ -92,7 +122,9 @@ app.MapWriteEndpoints();
 app.MapEntityEndpoints();
 app.MapDecisionReadEndpoints();
 app.MapViewEndpoints();
+app.MapConnectorEndpoints();
 
 app.Logger.LogInformation("ContextLake node: journal {Provider}, HTTP {Urls}", options.Journal.Provider, options.Http.Urls);
 await app.RunAsync();
+embeddedKafka?.Dispose();
 return 0;

@@ -1,6 +1,7 @@
 // The serializer for connector records that are journaled or cross nodes (bound in connectors.conf).
 using System.Text.Json.Serialization;
 using Akka.Actor;
+using ContextLake.Connectors.Framework;
 using ContextLake.Connectors.Http;
 using ContextLake.Platform.Serialization;
 
@@ -22,6 +23,18 @@ public sealed class ConnectorSerializer : ManifestJsonSerializer
         Register("wA", ctx.WritesAppended);
         Register("wp", ctx.GetWriteLogPosition);
         Register("wP", ctx.WriteLogPosition);
+        Register("kc", ctx.CreateConnector);
+        Register("kd", ctx.DeleteConnector);
+        Register("kp", ctx.PauseConnector);
+        Register("kr", ctx.ResumeConnector);
+        Register("kl", ctx.ListConnectors);
+        Register("ki", ctx.ConnectorInfo);
+        Register("kL", ctx.ConnectorList);
+        Register("kR", ctx.ConnectorReply);
+        Register("kC", ctx.ConnectorCreated);
+        Register("kD", ctx.ConnectorDeleted);
+        Register("kP", ctx.ConnectorPaused);
+        Register("kS", ctx.ConnectorResumed);
     }
 
     public override int Identifier => SerializerId;
@@ -37,4 +50,16 @@ public sealed class ConnectorSerializer : ManifestJsonSerializer
 [JsonSerializable(typeof(WritesAppended))]
 [JsonSerializable(typeof(GetWriteLogPosition))]
 [JsonSerializable(typeof(WriteLogPosition))]
+[JsonSerializable(typeof(CreateConnector))]
+[JsonSerializable(typeof(DeleteConnector))]
+[JsonSerializable(typeof(PauseConnector))]
+[JsonSerializable(typeof(ResumeConnector))]
+[JsonSerializable(typeof(ListConnectors))]
+[JsonSerializable(typeof(ConnectorInfo))]
+[JsonSerializable(typeof(ConnectorList))]
+[JsonSerializable(typeof(ConnectorReply))]
+[JsonSerializable(typeof(ConnectorCreated))]
+[JsonSerializable(typeof(ConnectorDeleted))]
+[JsonSerializable(typeof(ConnectorPaused))]
+[JsonSerializable(typeof(ConnectorResumed))]
 internal sealed partial class ConnectorJsonContext : JsonSerializerContext;

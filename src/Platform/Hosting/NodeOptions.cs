@@ -16,6 +16,11 @@ public sealed class NodeOptions
     /// <summary>Entity type → field → number | string | boolean | time: what view definitions are checked against.</summary>
     public Dictionary<string, Dictionary<string, string>> Schemas { get; set; } = new();
 
+    public KafkaOptions Kafka { get; set; } = new();
+
+    /// <summary>A JSON file of connectors ([{"name", "config"}], the REST shape) created at startup when absent.</summary>
+    public string? ConnectorsFile { get; set; } = "connectors.json";
+
     /// <summary>CREATE VIEW statements created at startup when absent.</summary>
     public List<string> Views { get; set; } = new();
 
@@ -73,6 +78,13 @@ public sealed class NodeOptions
         }
         return errors;
     }
+}
+
+public sealed class KafkaOptions
+{
+    /// <summary>Default bootstrap servers of Kafka connectors; empty: the node starts an embedded
+    /// Kafka (librdkafka's mock cluster, for development) and uses it.</summary>
+    public string BootstrapServers { get; set; } = "";
 }
 
 public sealed class EpochOptions

@@ -33,6 +33,13 @@ public sealed class JournalDatabase
     public string SnapshotConnectionString { get; }
     public string ProviderName { get; }
 
+    public JournalProvider Provider => _options.Provider;
+
+    /// <summary>A new connection to the journal's database, for ContextLake's own tables (dead letters).</summary>
+    public DbConnection CreateConnection() => _options.Provider == JournalProvider.Sqlite
+        ? new SqliteConnection(JournalConnectionString)
+        : new NpgsqlConnection(JournalConnectionString);
+
     /// <summary>Creates the SQLite folder and switches both files to WAL (a property of the file, set once).</summary>
     public void Prepare()
     {
@@ -74,9 +81,7 @@ public sealed class JournalDatabase
     {
         try
         {
-            await using DbConnection conn = _options.Provider == JournalProvider.Sqlite
-                ? new SqliteConnection(JournalConnectionString)
-                : new NpgsqlConnection(JournalConnectionString);
+            await using var conn = CreateConnection();
             await conn.OpenAsync(cancel);
             await using var cmd = conn.CreateCommand();
             cmd.CommandText = "SELECT 1";

@@ -1,0 +1,84 @@
+// What a connector type provides (a factory) and what every running connector shares: the path to
+// committed state, the epoch clock, the dead letters, a pause gate and a status board.
+using System.Collections.Concurrent;
+using Akka.Actor;
+using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Ingest;
+
+namespace ContextLake.Connectors.Framework;
+
+/// <summary>A connector type: one class and one registration. <see cref="Type"/> is the config's "type".</summary>
+public interface IConnectorFactory
+{
+    string Type { get; }
+
+    /// <summary>Checks the config; throws <see cref="ConnectorConfigException"/> naming the field.</summary>
+    void Validate(ConnectorConfig config);
+
+    IConnectorRun Start(ConnectorConfig config, ConnectorContext context);
+}
+
+/// <summary>A running connector. <see cref="Completion"/> faults when it fails.</summary>
+public interface IConnectorRun
+{
+    Task Completion { get; }
+
+    Task StopAsync();
+}
+
+public sealed record StreamStatus(string Stream, long Read, long Applied, long DeadLetters);
+
+public sealed class ConnectorContext(
+    string name, ActorSystem system, StreamApplier applier, EpochClock clock, DeadLetterStore deadLetters)
+{
+    private readonly ConcurrentDictionary<string, StreamStatus> _streams = new(StringComparer.Ordinal);
+    private volatile TaskCompletionSource _open = Opened();
+
+    public string Name { get; } = name;
+    public ActorSystem System { get; } = system;
+    public StreamApplier Applier { get; } = applier;
+    public EpochClock Clock { get; } = clock;
+    public DeadLetterStore DeadLetters { get; } = deadLetters;
+
+    public bool Paused => !_open.Task.IsCompleted;
+
+    public IReadOnlyCollection<StreamStatus> Streams => _streams.Values.OrderBy(s => s.Stream, StringComparer.Ordinal).ToList();
+
+    /// <summary>Where a stream resumes: just after what the committed epoch covers.</summary>
+    public long ResumeAfter(string stream) => Clock.Latest[stream];
+
+    public void Pause()
+    {
+        if (_open.Task.IsCompleted) _open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public void Resume() => _open.TrySetResult();
+
+    /// <summary>Sources wait here before each batch: a paused connector stops pulling, so its source backs off.</summary>
+    public Task WhenRunning(CancellationToken cancel) => _open.Task.WaitAsync(cancel);
+
+    public void Report(string stream, long read, long applied, long deadLetters) =>
+        _streams.AddOrUpdate(stream,
+            _ => new StreamStatus(stream, read, applied, deadLetters),
+            (_, old) => new StreamStatus(stream, Math.Max(old.Read, read), Math.Max(old.Applied, applied), old.DeadLetters + deadLetters));
+
+    private static TaskCompletionSource Opened()
+    {
+        var t = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        t.SetResult();
+        return t;
+    }
+}
+
+/// <summary>The connector types this node knows, by name.</summary>
+public sealed class ConnectorTypes(IEnumerable<IConnectorFactory> factories)
+{
+    private readonly Dictionary<string, IConnectorFactory> _byType = factories.ToDictionary(f => f.Type, StringComparer.Ordinal);
+
+    public IReadOnlyCollection<string> Names => _byType.Keys.Order(StringComparer.Ordinal).ToList();
+
+    public IConnectorFactory For(ConnectorConfig config) =>
+        _byType.TryGetValue(config.Type, out var f)
+            ? f
+            : throw new ConnectorConfigException(config.Name, "type", $"'{config.Type}' is not a connector type (types: {string.Join(", ", Names)})");
+}

@@ -1,0 +1,56 @@
+// Writes runs of one stream's raw records: decodes and maps each (failures become dead letters, and
+// the stream moves on), applies the events through the StreamApplier, and reports the watermark.
+// Every connector type writes through this, one run of a stream after another.
+using System.Text;
+using System.Text.Json;
+using ContextLake.Platform.Events;
+
+namespace ContextLake.Connectors.Framework;
+
+/// <summary>A record as a source read it: its offset in the stream and its bytes.</summary>
+public readonly record struct RawRecord(long Offset, ReadOnlyMemory<byte> Bytes);
+
+public sealed class ConnectorStream(ConnectorContext context, string stream, RecordMapping mapping)
+{
+    public string Stream { get; } = stream;
+
+    /// <summary>
+    /// Applies <paramref name="records"/> (ascending offsets) and reports the watermark as the last offset.
+    /// <paramref name="decode"/> turns a record into JSON (default: the bytes are UTF-8 JSON).
+    /// </summary>
+    public async Task WriteAsync(IReadOnlyList<RawRecord> records, CancellationToken cancel, Func<RawRecord, JsonElement>? decode = null)
+    {
+        if (records.Count == 0) return;
+        await context.WhenRunning(cancel);
+        var events = new List<IngestEvent>(records.Count);
+        var dead = new List<DeadLetter>();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var r in records)
+        {
+            try
+            {
+                var value = decode is null ? ParseJson(r.Bytes) : decode(r);
+                events.Add(mapping.Map(Stream, r.Offset, value, now));
+            }
+            catch (Exception ex) when (ex is RecordMappingException or JsonException)
+            {
+                dead.Add(new DeadLetter(context.Name, Stream, r.Offset, r.Bytes.ToArray(),
+                    ex is JsonException je ? $"not JSON: {je.Message}" : ex.Message, now));
+            }
+        }
+
+        // Dead letters are kept before the watermark passes them: a committed offset is never lost.
+        await context.DeadLetters.WriteAsync(dead, cancel);
+        var upTo = records[^1].Offset;
+        await context.Applier.ApplyAsync(Stream, events, upTo, upTo, cancel);
+        context.Report(Stream, upTo, upTo, dead.Count);
+    }
+
+    private static JsonElement ParseJson(ReadOnlyMemory<byte> bytes)
+    {
+        using var doc = JsonDocument.Parse(bytes);
+        return doc.RootElement.Clone();
+    }
+
+    public static string Describe(ReadOnlyMemory<byte> bytes) => Encoding.UTF8.GetString(bytes.Span);
+}
