@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test. Installs PostgreSQL from Debian's packages when it is missing, starts a throwaway
+# Runs every test. Installs PostgreSQL and kcat from Debian's packages when missing, starts a throwaway
 # server (initdb in a temporary folder, loopback port, wal_level=logical), runs the whole solution's
 # tests against it and SQLite, stops the server, and ends with one "N passed, N failed" line.
 set -euo pipefail
@@ -12,6 +12,12 @@ if [ -z "$(pg_bin)" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 PGBIN="$(pg_bin)"
+# kcat (Debian) produces to Kafka in one connector test, as a user would.
+if ! command -v kcat >/dev/null 2>&1; then
+  echo "test.sh: installing kcat (Debian package)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null 2>&1 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null; }
+fi
 
 PGROOT="$(mktemp -d /tmp/contextlake-pg.XXXXXX)"
 AS_PG=()

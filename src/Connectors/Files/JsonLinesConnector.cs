@@ -49,6 +49,7 @@ internal sealed class JsonLinesRun : IConnectorRun
 
     private static async Task Follow(string path, int batch, ConnectorStream writer, ConnectorContext context, CancellationToken stop)
     {
+        await context.EpochKnownAsync(stop);
         var resumeAfter = context.ResumeAfter(writer.Stream);
         long line = 0;
         var pending = new List<RawRecord>();

@@ -44,8 +44,14 @@ public sealed class ConnectorContext(
 
     public IReadOnlyCollection<StreamStatus> Streams => _streams.Values.OrderBy(s => s.Stream, StringComparer.Ordinal).ToList();
 
-    /// <summary>Where a stream resumes: just after what the committed epoch covers.</summary>
+    /// <summary>Where a stream resumes: just after what the committed epoch covers (see <see cref="EpochKnownAsync"/>).</summary>
     public long ResumeAfter(string stream) => Clock.Latest[stream];
+
+    /// <summary>Sources start only once this node knows the committed epoch, so they resume from it, not from zero.</summary>
+    public async Task EpochKnownAsync(CancellationToken cancel)
+    {
+        while (!Clock.Known) await Task.Delay(20, cancel);
+    }
 
     public void Pause()
     {

@@ -23,8 +23,8 @@ public sealed class DeadLetterStore(JournalDatabase database)
             if (_ensured) return;
             await using var cmd = conn.CreateCommand();
             cmd.CommandText = database.Provider == JournalProvider.Sqlite
-                ? $"CREATE TABLE IF NOT EXISTS {Table} (id INTEGER PRIMARY KEY AUTOINCREMENT, connector TEXT NOT NULL, stream TEXT NOT NULL, stream_offset INTEGER NOT NULL, raw BLOB NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL)"
-                : $"CREATE TABLE IF NOT EXISTS {Table} (id BIGSERIAL PRIMARY KEY, connector TEXT NOT NULL, stream TEXT NOT NULL, stream_offset BIGINT NOT NULL, raw BYTEA NOT NULL, reason TEXT NOT NULL, at TIMESTAMPTZ NOT NULL)";
+                ? $"CREATE TABLE IF NOT EXISTS {Table} (id INTEGER PRIMARY KEY AUTOINCREMENT, connector TEXT NOT NULL, stream TEXT NOT NULL, stream_offset INTEGER NOT NULL, raw BLOB NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, UNIQUE (connector, stream, stream_offset))"
+                : $"CREATE TABLE IF NOT EXISTS {Table} (id BIGSERIAL PRIMARY KEY, connector TEXT NOT NULL, stream TEXT NOT NULL, stream_offset BIGINT NOT NULL, raw BYTEA NOT NULL, reason TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, UNIQUE (connector, stream, stream_offset))";
             await cmd.ExecuteNonQueryAsync(cancel);
             _ensured = true;
         }
@@ -45,7 +45,8 @@ public sealed class DeadLetterStore(JournalDatabase database)
         {
             await using var cmd = conn.CreateCommand();
             cmd.Transaction = tx;
-            cmd.CommandText = $"INSERT INTO {Table} (connector, stream, stream_offset, raw, reason, at) VALUES (@c, @s, @o, @r, @why, @at)";
+            // A record read again after a crash is the same dead letter: keep one.
+            cmd.CommandText = $"INSERT INTO {Table} (connector, stream, stream_offset, raw, reason, at) VALUES (@c, @s, @o, @r, @why, @at) ON CONFLICT DO NOTHING";
             Add(cmd, "c", d.Connector);
             Add(cmd, "s", d.Stream);
             Add(cmd, "o", d.Offset);

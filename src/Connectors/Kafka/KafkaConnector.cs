@@ -19,6 +19,19 @@ public sealed class KafkaConnectorFactory(Func<string> defaultBootstrapServers) 
         Topics(config);
         RecordMapping.From(config);
         config.OptionalInt("batch", 500, 1, 100_000);
+        Properties(config);
+    }
+
+    /// <summary>"properties": extra librdkafka settings (strings), e.g. {"session.timeout.ms": "6000"}.</summary>
+    internal static IReadOnlyDictionary<string, string> Properties(ConnectorConfig config)
+    {
+        if (!config.Config.TryGetProperty("properties", out var p) || p.ValueKind == System.Text.Json.JsonValueKind.Null)
+            return new Dictionary<string, string>();
+        if (p.ValueKind != System.Text.Json.JsonValueKind.Object)
+            throw new ConnectorConfigException(config.Name, "properties", "must be an object of librdkafka settings");
+        return p.EnumerateObject().ToDictionary(
+            e => e.Name,
+            e => e.Value.ValueKind == System.Text.Json.JsonValueKind.String ? e.Value.GetString()! : e.Value.GetRawText());
     }
 
     public IConnectorRun Start(ConnectorConfig config, ConnectorContext context)
@@ -28,7 +41,10 @@ public sealed class KafkaConnectorFactory(Func<string> defaultBootstrapServers) 
             config.OptionalString("bootstrapServers") ?? defaultBootstrapServers(),
             config.OptionalString("groupId") ?? $"contextlake-{config.Name}",
             Topics(config),
-            MaxBufferPerPartition: config.OptionalInt("maxBufferPerPartition", 1000, 1, 1_000_000));
+            MaxBufferPerPartition: config.OptionalInt("maxBufferPerPartition", 1000, 1, 1_000_000))
+        {
+            Properties = Properties(config),
+        };
         return new KafkaRun(config, context, settings);
     }
 
@@ -45,10 +61,25 @@ public sealed class KafkaConnectorFactory(Func<string> defaultBootstrapServers) 
 
 internal sealed class KafkaRun : IConnectorRun
 {
-    private readonly IKafkaControl _control;
+    private readonly TaskCompletionSource<IKafkaControl> _control = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
 
     public KafkaRun(ConnectorConfig config, ConnectorContext context, KafkaSourceSettings settings)
     {
+        Completion = Run(config, context, settings);
+    }
+
+    public Task Completion { get; }
+
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync();
+        if (_control.Task.IsCompletedSuccessfully) await _control.Task.Result.StopAsync();
+    }
+
+    private async Task Run(ConnectorConfig config, ConnectorContext context, KafkaSourceSettings settings)
+    {
+        await context.EpochKnownAsync(_stop.Token);
         var mapping = RecordMapping.From(config);
         var batch = config.OptionalInt("batch", 500, 1, 100_000);
         var log = Logging.GetLogger(context.System, typeof(KafkaRun));
@@ -79,13 +110,9 @@ internal sealed class KafkaRun : IConnectorRun
             .ToMaterialized(Sink.Ignore<TopicPartition>(), Keep.Both)
             .Run(materializer);
         control = ctl;
-        _control = ctl;
-        Completion = done;
+        _control.SetResult(ctl);
+        await done;
     }
-
-    public Task Completion { get; }
-
-    public Task StopAsync() => _control.StopAsync();
 
     /// <summary>Kafka's committed offset never runs ahead of the committed epoch: a restart resumes from the epoch.</summary>
     private static void CommitWhenCovered(ConnectorContext context, IKafkaControl control, TopicPartition tp, string stream, long upTo, ILoggingAdapter log) =>

@@ -1,14 +1,15 @@
 // /healthz (the process answers) and /readyz (cluster member Up, journal reachable, write log answering,
-// the committed epoch known on this node).
+// the committed epoch and the view catalog known on this node).
 using Akka.Actor;
 using Akka.Hosting;
 using ContextLake.Connectors.Http;
 using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Journal;
+using ContextLake.Views.Catalog;
 
 namespace ContextLake.Gateway.Operations;
 
-public sealed record ReadinessDoc(bool Ready, bool ClusterUp, bool JournalReachable, bool WriteLogAnswering, bool EpochKnown, long Epoch, long? Applied);
+public sealed record ReadinessDoc(bool Ready, bool ClusterUp, bool JournalReachable, bool WriteLogAnswering, bool EpochKnown, bool ViewsKnown, long Epoch, long? Applied);
 
 public static class HealthEndpoints
 {
@@ -19,7 +20,7 @@ public static class HealthEndpoints
     }
 
     private static async Task<IResult> Ready(
-        ActorSystem system, JournalDatabase journal, EpochClock clock, IRequiredActor<HttpWriteLogKey> writeLog, CancellationToken cancel)
+        ActorSystem system, JournalDatabase journal, EpochClock clock, ViewCatalog catalog, IRequiredActor<HttpWriteLogKey> writeLog, CancellationToken cancel)
     {
         var clusterUp = Akka.Cluster.Cluster.Get(system).SelfMember.Status == Akka.Cluster.MemberStatus.Up;
         var journalOk = await journal.IsReachableAsync(cancel);
@@ -32,8 +33,9 @@ public static class HealthEndpoints
         {
         }
 
-        var doc = new ReadinessDoc(clusterUp && journalOk && position is not null && clock.Known,
-            clusterUp, journalOk, position is not null, clock.Known, clock.Latest.N, position?.Applied);
+        var viewsKnown = catalog.Version >= 0;
+        var doc = new ReadinessDoc(clusterUp && journalOk && position is not null && clock.Known && viewsKnown,
+            clusterUp, journalOk, position is not null, clock.Known, viewsKnown, clock.Latest.N, position?.Applied);
         return doc.Ready ? Results.Ok(doc) : Results.Json(doc, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }
