@@ -1,5 +1,6 @@
 // The ContextLake node: an ASP.NET Core gateway hosting the Akka.NET actor system in one process.
 using Akka.Hosting;
+using ContextLake.Connectors.Cdc;
 using ContextLake.Connectors.Files;
 using ContextLake.Connectors.Framework;
 using ContextLake.Connectors.Http;
@@ -79,7 +80,7 @@ if (string.IsNullOrWhiteSpace(kafkaServers))
     kafkaServers = embeddedKafka.BootstrapServers;
     Console.WriteLine($"contextlake: embedded Kafka (librdkafka mock cluster) at {kafkaServers}; e.g. kcat -b {kafkaServers} -t card_tx -P");
 }
-var connectorTypes = new ConnectorTypes([new JsonLinesConnectorFactory(), new KafkaConnectorFactory(() => kafkaServers)]);
+var connectorTypes = new ConnectorTypes([new JsonLinesConnectorFactory(), new KafkaConnectorFactory(() => kafkaServers), new CdcConnectorFactory()]);
 IReadOnlyList<(string Name, string ConfigJson)> configuredConnectors;
 try
 {
