@@ -13,7 +13,13 @@ var provider = args.Contains("--postgres") ? JournalProvider.PostgreSql : Journa
 var seconds = quick ? 3 : 15;
 
 await using var journal = TestJournal.Create(provider);
-await using var node = await NodeProcess.StartReadyAsync(journal.Environment);
+using var kafka = new ContextLake.Connectors.Kafka.MockKafkaCluster(initialRebalanceDelay: TimeSpan.FromMilliseconds(100));
+var environment = new Dictionary<string, string>(journal.Environment)
+{
+    ["ContextLake__Kafka__BootstrapServers"] = kafka.BootstrapServers,
+    ["ContextLake__ConnectorsFile"] = "",
+};
+await using var node = await NodeProcess.StartReadyAsync(environment);
 using var http = new HttpClient { BaseAddress = node.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
 await WaitReadable(http, "credits", "debits");
 
@@ -105,6 +111,50 @@ report.AppendLine();
     report.AppendLine("| reads | reads/s | p50 ms | p99 ms | p99.9 ms |");
     report.AppendLine("| ---: | ---: | ---: | ---: | ---: |");
     report.AppendLine($"| {all.Count} | {all.Count / run.Elapsed.TotalSeconds:0} | {P(all, 50):0.00} | {P(all, 99):0.00} | {P(all, 99.9):0.00} |");
+}
+
+// 4. Kafka ingest with a producer far faster than ingest: records/s to committed and the node's peak memory.
+{
+    var records = quick ? 20_000 : 100_000;
+    var produce = Stopwatch.StartNew();
+    using (var producer = new Confluent.Kafka.ProducerBuilder<Confluent.Kafka.Null, string>(
+               new Confluent.Kafka.ProducerConfig { BootstrapServers = kafka.BootstrapServers, LingerMs = 5 }).Build())
+    {
+        var random = new Random(5);
+        for (var i = 0; i < records; i++)
+            producer.Produce("card_tx", new Confluent.Kafka.Message<Confluent.Kafka.Null, string>
+            {
+                Value = JsonSerializer.Serialize(new { id = $"k{i}", card_id = $"c{random.Next(1000)}", merchant_id = $"m{random.Next(50)}", amount = random.Next(1, 500) }),
+            });
+        producer.Flush(TimeSpan.FromMinutes(1));
+    }
+    var produced = produce.Elapsed.TotalSeconds;
+
+    var baseline = node.ResidentBytes;
+    var peak = baseline;
+    var ingest = Stopwatch.StartNew();
+    await Post(http, "v1/connectors", JsonSerializer.Serialize(new
+    {
+        name = "bench",
+        config = new { type = "kafka", topic = "card_tx", entityType = "card_tx", idField = "id", batch = 500,
+                       properties = new Dictionary<string, string> { ["session.timeout.ms"] = "1500", ["heartbeat.interval.ms"] = "100" } },
+    }));
+    long committed = 0;
+    var deadline = TimeSpan.FromMinutes(quick ? 2 : 10);
+    while (committed < records && ingest.Elapsed < deadline)
+    {
+        await Task.Delay(100);
+        peak = Math.Max(peak, node.ResidentBytes);
+        var status = await Get(http, "v1/connectors/bench/status");
+        committed = status.GetProperty("streams").EnumerateArray().Sum(x => x.GetProperty("committed").GetInt64());
+    }
+    var seconds2 = ingest.Elapsed.TotalSeconds;
+    report.AppendLine();
+    report.AppendLine($"## Kafka ingest with a producer far ahead ({records} records produced in {produced:0.0} s)");
+    report.AppendLine();
+    report.AppendLine("| records committed | seconds | records/s committed | node RSS before MB | node RSS peak MB |");
+    report.AppendLine("| ---: | ---: | ---: | ---: | ---: |");
+    report.AppendLine($"| {committed} | {seconds2:0.0} | {committed / seconds2:0} | {baseline / 1048576.0:0} | {peak / 1048576.0:0} |");
 }
 
 Console.WriteLine(report.ToString());

@@ -36,6 +36,16 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Resident memory of the node process now, in bytes (Linux /proc), for benchmarks.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
+        }
+    }
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts a node; <paramref name="port"/> 0 picks a free one.</summary>
