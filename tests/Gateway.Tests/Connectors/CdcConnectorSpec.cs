@@ -16,11 +16,13 @@ public sealed class CdcConnectorSpec() : JournalLifetime(JournalProvider.Sqlite)
     private static readonly string[] Owners = ["o0", "o1", "o2", "o3"];
     private readonly string _slot = "cl_" + Guid.NewGuid().ToString("N")[..12];
     private PostgresTestJournal _source = null!;
+    private string _sourceConnection = "";
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
         _source = PostgresTestJournal.Create();
+        _sourceConnection = _source.ConnectionString;
         await Sql("CREATE TABLE accounts (id text PRIMARY KEY, owner text NOT NULL, balance numeric NOT NULL)");
         for (var i = 0; i < 20; i++) await Sql($"INSERT INTO accounts VALUES ('acc{i}', '{Owners[i % 4]}', {i * 10})");
     }
@@ -39,7 +41,7 @@ public sealed class CdcConnectorSpec() : JournalLifetime(JournalProvider.Sqlite)
 
     private async Task Sql(string sql)
     {
-        await using var conn = new NpgsqlConnection(_source.ConnectionString);
+        await using var conn = new NpgsqlConnection(_sourceConnection);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand(sql, conn);
         await cmd.ExecuteNonQueryAsync();
@@ -47,7 +49,7 @@ public sealed class CdcConnectorSpec() : JournalLifetime(JournalProvider.Sqlite)
 
     private async Task<Dictionary<string, (long N, decimal Total)>> Oracle()
     {
-        await using var conn = new NpgsqlConnection(_source.ConnectionString);
+        await using var conn = new NpgsqlConnection(_sourceConnection);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand("SELECT owner, COUNT(*), SUM(balance) FROM accounts GROUP BY owner", conn);
         await using var r = await cmd.ExecuteReaderAsync();
@@ -140,5 +142,35 @@ public sealed class CdcConnectorSpec() : JournalLifetime(JournalProvider.Sqlite)
             var (_, status) = await node.GetJson("v1/connectors/core/status");
             Assert.Equal("RUNNING", status.GetProperty("state").GetString());
         }
+    }
+
+    [Fact]
+    public async Task a_restart_of_postgresql_loses_and_duplicates_nothing()
+    {
+        await using var server = await PostgresServer.StartAsync();
+        _sourceConnection = server.ConnectionString;
+        await Sql("CREATE TABLE accounts (id text PRIMARY KEY, owner text NOT NULL, balance numeric NOT NULL)");
+        for (var i = 0; i < 10; i++) await Sql($"INSERT INTO accounts VALUES ('acc{i}', '{Owners[i % 4]}', {i})");
+
+        var environment = new Dictionary<string, string>(Journal.Environment) { ["ContextLake__ConnectorsFile"] = "" };
+        await using var node = await NodeProcess.StartReadyAsync(environment);
+        Assert.Equal(201, (await node.PostJson("v1/views", JsonSerializer.Serialize(new
+        {
+            sql = "CREATE VIEW cdc_owners AS SELECT owner, COUNT(*) AS n, SUM(balance) AS total FROM account GROUP BY owner",
+        }))).Status);
+        await Bank.WaitForViewsAsync(node, "cdc_owners");
+        Assert.Equal(201, (await node.PostJson("v1/connectors", JsonSerializer.Serialize(new
+        {
+            name = "core",
+            config = new { type = "postgres-cdc", connectionString = server.ConnectionString, slot = "restart_slot", table = "accounts", entityType = "account", idField = "id" },
+        }))).Status);
+        await AssertEventuallyEqualsOracle(node);
+
+        for (var i = 10; i < 30; i++) await Sql($"INSERT INTO accounts VALUES ('acc{i}', '{Owners[i % 4]}', {i})");
+        await server.RestartAsync();
+        await Sql("UPDATE accounts SET balance = balance * 2 WHERE owner = 'o1'");
+        await Sql("DELETE FROM accounts WHERE id = 'acc3'");
+        // The connector's replication connection broke with the server; it restarts and resumes from the slot.
+        await AssertEventuallyEqualsOracle(node);
     }
 }
