@@ -91,6 +91,26 @@ public sealed class PostgresTestJournal : TestJournal
         NpgsqlConnection.ClearAllPools();
         await using var conn = new NpgsqlConnection(_admin);
         await conn.OpenAsync();
+        // A logical replication slot pins its database: end its walsender if one is left, drop it, then the database.
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            await using var slots = new NpgsqlCommand(
+                """
+                SELECT count(*) FROM (
+                  SELECT CASE WHEN active THEN pg_terminate_backend(active_pid) ELSE pg_drop_replication_slot(slot_name) IS NULL END
+                  FROM pg_replication_slots WHERE database = $1) s
+                """, conn);
+            slots.Parameters.AddWithValue(_database);
+            try
+            {
+                if ((long)(await slots.ExecuteScalarAsync())! == 0) break;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse)
+            {
+                // The slot became active between the check and the drop; try again.
+            }
+            await Task.Delay(100);
+        }
         await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", conn);
         await cmd.ExecuteNonQueryAsync();
     }

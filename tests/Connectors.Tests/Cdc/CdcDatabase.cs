@@ -1,4 +1,4 @@
-// A fresh PostgreSQL database for one CDC test, with its replication slots dropped before the database.
+// A fresh PostgreSQL database for one CDC test (its replication slots are dropped with it), with SQL helpers.
 using ContextLake.Connectors.Cdc;
 using ContextLake.Testing;
 using Npgsql;
@@ -7,31 +7,13 @@ namespace ContextLake.Connectors.Tests.Cdc;
 
 public sealed class CdcDatabase : IAsyncDisposable
 {
-    private readonly string _admin;
-    private readonly string _name;
+    private readonly PostgresTestJournal _database;
 
-    private CdcDatabase(string admin, string name, string connectionString)
-    {
-        _admin = admin;
-        _name = name;
-        ConnectionString = connectionString;
-    }
+    private CdcDatabase(PostgresTestJournal database) => _database = database;
 
-    public string ConnectionString { get; }
+    public string ConnectionString => _database.ConnectionString;
 
-    public static async Task<CdcDatabase> CreateAsync()
-    {
-        var admin = PostgresTestJournal.AdminConnectionString;
-        var name = "cl_cdc_" + Guid.NewGuid().ToString("N")[..16];
-        await using (var conn = new NpgsqlConnection(admin))
-        {
-            await conn.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
-            await cmd.ExecuteNonQueryAsync();
-        }
-        var cs = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
-        return new CdcDatabase(admin, name, cs);
-    }
+    public static Task<CdcDatabase> CreateAsync() => Task.FromResult(new CdcDatabase(PostgresTestJournal.Create()));
 
     /// <summary>Slots belong to the whole cluster, so every test names its own.</summary>
     public static string NewSlotName() => "cl_slot_" + Guid.NewGuid().ToString("N")[..16];
@@ -68,32 +50,5 @@ public sealed class CdcDatabase : IAsyncDisposable
         throw new TimeoutException($"slot {slot} stayed active");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var conn = new NpgsqlConnection(_admin);
-        await conn.OpenAsync();
-        // A logical slot pins its database: terminate its walsender if a test left one, drop it, then the database.
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            await using var cmd = new NpgsqlCommand(
-                """
-                SELECT count(*) FROM (
-                  SELECT CASE WHEN active THEN pg_terminate_backend(active_pid) ELSE pg_drop_replication_slot(slot_name) IS NULL END
-                  FROM pg_replication_slots WHERE database = $1) s
-                """, conn);
-            cmd.Parameters.AddWithValue(_name);
-            try
-            {
-                if ((long)(await cmd.ExecuteScalarAsync())! == 0) break;
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse)
-            {
-                // The slot became active between the check and the drop; try again.
-            }
-            await Task.Delay(100);
-        }
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", conn);
-        await drop.ExecuteNonQueryAsync();
-    }
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 }

@@ -29,12 +29,6 @@ public sealed class CdcConnectorSpec() : JournalLifetime(JournalProvider.Sqlite)
 
     public override async Task DisposeAsync()
     {
-        await using (var conn = new NpgsqlConnection(PostgresTestJournal.AdminConnectionString))
-        {
-            await conn.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '{_slot}'", conn);
-            await cmd.ExecuteNonQueryAsync();
-        }
         await _source.DisposeAsync();
         await base.DisposeAsync();
     }
