@@ -26,7 +26,8 @@ public interface IConnectorRun
     Task StopAsync();
 }
 
-public sealed record StreamStatus(string Stream, long Read, long Applied, long DeadLetters);
+/// <summary>A stream's position in its connector: read, applied, dead letters, and records held in memory by the source.</summary>
+public sealed record StreamStatus(string Stream, long Read, long Applied, long DeadLetters, long Buffered = 0);
 
 public sealed class ConnectorContext(
     string name, ActorSystem system, StreamApplier applier, EpochClock clock, DeadLetterStore deadLetters)
@@ -66,7 +67,13 @@ public sealed class ConnectorContext(
     public void Report(string stream, long read, long applied, long deadLetters) =>
         _streams.AddOrUpdate(stream,
             _ => new StreamStatus(stream, read, applied, deadLetters),
-            (_, old) => new StreamStatus(stream, Math.Max(old.Read, read), Math.Max(old.Applied, applied), old.DeadLetters + deadLetters));
+            (_, old) => new StreamStatus(stream, Math.Max(old.Read, read), Math.Max(old.Applied, applied), old.DeadLetters + deadLetters, old.Buffered));
+
+    /// <summary>How many records the source holds in memory for the stream (its backpressure bound shows here).</summary>
+    public void ReportBuffered(string stream, long buffered) =>
+        _streams.AddOrUpdate(stream,
+            _ => new StreamStatus(stream, 0, 0, 0, buffered),
+            (_, old) => old with { Buffered = buffered });
 
     private static TaskCompletionSource Opened()
     {

@@ -19,6 +19,7 @@ public sealed class KafkaConnectorFactory(Func<string> defaultBootstrapServers) 
         Topics(config);
         RecordMapping.From(config);
         config.OptionalInt("batch", 500, 1, 100_000);
+        config.OptionalInt("tasks", 1, 1, 64);
         Properties(config);
     }
 
@@ -45,7 +46,7 @@ public sealed class KafkaConnectorFactory(Func<string> defaultBootstrapServers) 
         {
             Properties = Properties(config),
         };
-        return new KafkaRun(config, context, settings);
+        return new KafkaRun(config, context, settings, config.OptionalInt("tasks", 1, 1, 64));
     }
 
     internal static IReadOnlyList<string> Topics(ConnectorConfig config)
@@ -59,14 +60,20 @@ public sealed class KafkaConnectorFactory(Func<string> defaultBootstrapServers) 
     public static string StreamOf(string connector, TopicPartition tp) => $"kafka:{connector}/{tp.Topic}/{tp.Partition.Value}";
 }
 
+/// <summary>
+/// A Kafka connector's tasks: each one consumer of the group, joining one after another (as Kafka
+/// Connect starts tasks), so partitions are rebalanced among them. A partition that moves resumes after
+/// the committed epoch; what the previous owner had read but not committed is read again and deduplicated.
+/// </summary>
 internal sealed class KafkaRun : IConnectorRun
 {
-    private readonly TaskCompletionSource<IKafkaControl> _control = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static readonly TimeSpan TaskStagger = TimeSpan.FromMilliseconds(500);
+    private readonly List<IKafkaControl> _controls = new();
     private readonly CancellationTokenSource _stop = new();
 
-    public KafkaRun(ConnectorConfig config, ConnectorContext context, KafkaSourceSettings settings)
+    public KafkaRun(ConnectorConfig config, ConnectorContext context, KafkaSourceSettings settings, int tasks)
     {
-        Completion = Run(config, context, settings);
+        Completion = Task.WhenAll(Enumerable.Range(0, tasks).Select(t => Run(config, context, settings, TaskStagger * t)));
     }
 
     public Task Completion { get; }
@@ -74,12 +81,15 @@ internal sealed class KafkaRun : IConnectorRun
     public async Task StopAsync()
     {
         await _stop.CancelAsync();
-        if (_control.Task.IsCompletedSuccessfully) await _control.Task.Result.StopAsync();
+        List<IKafkaControl> controls;
+        lock (_controls) controls = _controls.ToList();
+        await Task.WhenAll(controls.Select(c => c.StopAsync()));
     }
 
-    private async Task Run(ConnectorConfig config, ConnectorContext context, KafkaSourceSettings settings)
+    private async Task Run(ConnectorConfig config, ConnectorContext context, KafkaSourceSettings settings, TimeSpan delay)
     {
         await context.EpochKnownAsync(_stop.Token);
+        await Task.Delay(delay, _stop.Token);
         var mapping = RecordMapping.From(config);
         var batch = config.OptionalInt("batch", 500, 1, 100_000);
         var log = Logging.GetLogger(context.System, typeof(KafkaRun));
@@ -110,8 +120,28 @@ internal sealed class KafkaRun : IConnectorRun
             .ToMaterialized(Sink.Ignore<TopicPartition>(), Keep.Both)
             .Run(materializer);
         control = ctl;
-        _control.SetResult(ctl);
+        lock (_controls) _controls.Add(ctl);
+        _ = ReportBuffered(context, ctl, done);
         await done;
+    }
+
+    /// <summary>Publishes what the consumer holds per partition into the connector's status, twice a second.</summary>
+    private async Task ReportBuffered(ConnectorContext context, IKafkaControl control, Task done)
+    {
+        while (!done.IsCompleted && !_stop.IsCancellationRequested)
+        {
+            try
+            {
+                var status = await control.StatusAsync();
+                foreach (var tp in status.Assigned)
+                    context.ReportBuffered(KafkaConnectorFactory.StreamOf(context.Name, tp), status.Buffered.GetValueOrDefault(tp));
+                await Task.Delay(500, _stop.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or Akka.Actor.AskTimeoutException or InvalidOperationException)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>Kafka's committed offset never runs ahead of the committed epoch: a restart resumes from the epoch.</summary>

@@ -277,7 +277,7 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
             _partitions[partition] = state;
             _source?.Tell(new PartitionAssigned(partition, state.Epoch));
         }
-        _log.Debug("group {0} assigned {1}", _settings.GroupId, string.Join(", ", partitions));
+        _log.Info("group {0} assigned {1}", _settings.GroupId, string.Join(", ", partitions));
         return positions;
     }
 
@@ -292,7 +292,7 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
             // Buffered records and an open request are dropped: the new owner reads them from the committed offset.
             state.Stage?.Tell(new PartitionRevoked(state.Epoch));
         }
-        _log.Debug("group {0} {1} {2}", _settings.GroupId, lost ? "lost" : "revoked", string.Join(", ", revoked));
+        _log.Info("group {0} {1} {2}", _settings.GroupId, lost ? "lost" : "revoked", string.Join(", ", revoked));
     }
 
     private void OnError(Confluent.Kafka.Error error)

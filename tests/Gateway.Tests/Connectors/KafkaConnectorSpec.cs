@@ -60,16 +60,36 @@ public abstract class KafkaConnectorSpec(JournalProvider provider) : JournalLife
         }
     }
 
-    private static string Connector => JsonSerializer.Serialize(new
+    private static string Connector => ConnectorWithTasks(1);
+
+    private static string ConnectorWithTasks(int tasks) => JsonSerializer.Serialize(new
     {
         name = "payments",
         // The mock cluster accepts short group timeouts, so a killed member's partitions move on quickly.
         config = new
         {
-            type = "kafka", topic = "card_tx", entityType = "card_tx", idField = "id", batch = 25,
+            type = "kafka", topic = "card_tx", entityType = "card_tx", idField = "id", batch = 25, tasks,
             properties = new Dictionary<string, string> { ["session.timeout.ms"] = "1500", ["heartbeat.interval.ms"] = "100" },
         },
     });
+
+    [Fact]
+    public async Task a_rebalance_between_two_consumers_of_the_group_mid_stream_loses_and_duplicates_nothing()
+    {
+        var records = Enumerable.Range(0, 1500).Select(i => ($"b{i}", $"m{i % 4}", i % 50 + 1)).ToList();
+        await Produce(records);
+        await using var node = await NodeProcess.StartReadyAsync(Environment);
+        await Bank.WaitForViewsAsync(node, "merchant_totals");
+        // Two tasks: the second consumer joins the group half a second after the first began consuming.
+        Assert.Equal(201, (await node.PostJson("v1/connectors", ConnectorWithTasks(2))).Status);
+
+        var (n, total) = await Merchants(node, records.Count);
+        Assert.Equal(records.Count, n);
+        Assert.Equal(records.Sum(r => r.Item3), total);
+        var (_, status) = await node.GetJson("v1/connectors/payments/status");
+        Assert.Equal(records.Count, status.GetProperty("streams").EnumerateArray().Sum(s => s.GetProperty("committed").GetInt64()));
+        Assert.Contains("revoked", node.Output);
+    }
 
     [Fact]
     public async Task records_reach_the_views_exactly_once_across_a_kill_in_the_middle_of_the_stream()
@@ -98,6 +118,49 @@ public abstract class KafkaConnectorSpec(JournalProvider provider) : JournalLife
             var (_, status) = await node.GetJson("v1/connectors/payments/status");
             Assert.Equal(600, status.GetProperty("streams").EnumerateArray().Sum(s => s.GetProperty("committed").GetInt64()));
         }
+    }
+
+    [Fact]
+    public async Task a_producer_far_ahead_of_ingest_waits_in_kafka_not_in_the_node()
+    {
+        var records = Enumerable.Range(0, 3000).Select(i => ($"p{i}", $"m{i % 4}", 1)).ToList();
+        await Produce(records);
+        await using var node = await NodeProcess.StartReadyAsync(Environment);
+        await Bank.WaitForViewsAsync(node, "merchant_totals");
+        var connector = JsonSerializer.Serialize(new
+        {
+            name = "payments",
+            config = new
+            {
+                type = "kafka", topic = "card_tx", entityType = "card_tx", idField = "id", batch = 20, maxBufferPerPartition = 50,
+                properties = new Dictionary<string, string> { ["session.timeout.ms"] = "1500", ["heartbeat.interval.ms"] = "100" },
+            },
+        });
+        Assert.Equal(201, (await node.PostJson("v1/connectors", connector)).Status);
+        await Merchants(node, 1);
+
+        // Paused, the connector pulls nothing: each partition's consumer buffer fills to its bound and stops there.
+        Assert.Equal(202, (int)(await node.Http.PutAsync("v1/connectors/payments/pause", null)).StatusCode);
+        var baseline = node.ResidentBytes;
+        var peak = baseline;
+        JsonElement status = default;
+        for (var i = 0; i < 20; i++)
+        {
+            await Task.Delay(150);
+            peak = Math.Max(peak, node.ResidentBytes);
+            (_, status) = await node.GetJson("v1/connectors/payments/status");
+        }
+        var streams = status.GetProperty("streams").EnumerateArray().ToList();
+        Assert.NotEmpty(streams);
+        Assert.All(streams, s => Assert.InRange(s.GetProperty("buffered").GetInt64(), 0, 50));
+        var (held, _) = await Merchants(node, 0);
+        Assert.InRange(held, 1, 2999);
+        Assert.True(peak - baseline < 100L * 1024 * 1024, $"the node grew by {(peak - baseline) / 1048576} MB while paused");
+
+        Assert.Equal(202, (int)(await node.Http.PutAsync("v1/connectors/payments/resume", null)).StatusCode);
+        var (n, total) = await Merchants(node, records.Count);
+        Assert.Equal(records.Count, n);
+        Assert.Equal(records.Count, total);
     }
 
     [Fact]
