@@ -23,6 +23,32 @@ public sealed class KafkaConnectorFactory(Func<string> defaultBootstrapServers) 
         Properties(config);
     }
 
+    /// <summary>
+    /// Decodes a record's value as JSON; with "keyField" / "headersField" configured, the record's key (UTF-8)
+    /// and headers (name → UTF-8 value) join the value under those names, so the mapping can use them.
+    /// </summary>
+    internal static Func<ConsumeResult<byte[]?, byte[]?>, System.Text.Json.JsonElement> Decoder(ConnectorConfig config)
+    {
+        var keyField = config.OptionalString("keyField");
+        var headersField = config.OptionalString("headersField");
+        return record =>
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(record.Message.Value ?? []);
+            if ((keyField is null && headersField is null) || doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
+                return doc.RootElement.Clone();
+            var merged = System.Text.Json.Nodes.JsonObject.Create(doc.RootElement)!;
+            if (keyField is not null)
+                merged[keyField] = record.Message.Key is { } key ? System.Text.Encoding.UTF8.GetString(key) : null;
+            if (headersField is not null)
+            {
+                var headers = new System.Text.Json.Nodes.JsonObject();
+                foreach (var h in record.Message.Headers ?? []) headers[h.Key] = System.Text.Encoding.UTF8.GetString(h.GetValueBytes());
+                merged[headersField] = headers;
+            }
+            return System.Text.Json.JsonSerializer.SerializeToElement(merged);
+        };
+    }
+
     /// <summary>"properties": extra librdkafka settings (strings), e.g. {"session.timeout.ms": "6000"}.</summary>
     internal static IReadOnlyDictionary<string, string> Properties(ConnectorConfig config)
     {
@@ -91,6 +117,7 @@ internal sealed class KafkaRun : IConnectorRun
         await context.EpochKnownAsync(_stop.Token);
         await Task.Delay(delay, _stop.Token);
         var mapping = RecordMapping.From(config);
+        var decode = KafkaConnectorFactory.Decoder(config);
         var batch = config.OptionalInt("batch", 500, 1, 100_000);
         var log = Logging.GetLogger(context.System, typeof(KafkaRun));
         var materializer = context.System.Materializer();
@@ -109,8 +136,9 @@ internal sealed class KafkaRun : IConnectorRun
                     .GroupedWithin(batch, TimeSpan.FromMilliseconds(20))
                     .SelectAsync(1, async records =>
                     {
+                        var byOffset = records.ToDictionary(r => r.Offset.Value + 1);
                         var raw = records.Select(r => new RawRecord(r.Offset.Value + 1, r.Message.Value ?? [])).ToList();
-                        await stream.WriteAsync(raw, CancellationToken.None);
+                        await stream.WriteAsync(raw, CancellationToken.None, r => decode(byOffset[r.Offset]));
                         CommitWhenCovered(context, control!, pair.Partition, stream.Stream, raw[^1].Offset, log);
                         return raw.Count;
                     })

@@ -164,14 +164,24 @@ public abstract class KafkaConnectorSpec(JournalProvider provider) : JournalLife
     }
 
     [Fact]
-    public async Task records_produced_with_kcat_reach_the_views()
+    public async Task records_produced_with_kcat_reach_the_views_with_their_key_and_headers_available_to_the_mapping()
     {
         await using var node = await NodeProcess.StartReadyAsync(Environment);
         await Bank.WaitForViewsAsync(node, "merchant_totals");
-        Assert.Equal(201, (await node.PostJson("v1/connectors", Connector)).Status);
+        var connector = JsonSerializer.Serialize(new
+        {
+            name = "payments",
+            config = new
+            {
+                type = "kafka", topic = "card_tx", entityType = "card_tx", idField = "key", keyField = "key", headersField = "headers",
+                properties = new Dictionary<string, string> { ["session.timeout.ms"] = "1500", ["heartbeat.interval.ms"] = "100" },
+            },
+        });
+        Assert.Equal(201, (await node.PostJson("v1/connectors", connector)).Status);
 
-        var lines = string.Join('\n', Enumerable.Range(0, 20).Select(i => JsonSerializer.Serialize(new { id = $"kc{i}", card_id = "k2", merchant_id = "m0", amount = 5 })));
-        var kcat = Process.Start(new ProcessStartInfo("kcat", ["-b", _kafka.BootstrapServers, "-t", "card_tx", "-P"])
+        // The entity id comes from the Kafka key (kcat -K:), not from the JSON value.
+        var lines = string.Join('\n', Enumerable.Range(0, 20).Select(i => $"kc{i}:" + JsonSerializer.Serialize(new { card_id = "k2", merchant_id = "m0", amount = 5 })));
+        var kcat = Process.Start(new ProcessStartInfo("kcat", ["-b", _kafka.BootstrapServers, "-t", "card_tx", "-P", "-K:", "-H", "source=kcat"])
         {
             RedirectStandardInput = true,
             RedirectStandardError = true,
@@ -184,6 +194,10 @@ public abstract class KafkaConnectorSpec(JournalProvider provider) : JournalLife
         var (n, total) = await Merchants(node, 20);
         Assert.Equal(20, n);
         Assert.Equal(100m, total);
+        var entity = await node.Entity("card_tx", "kc3");
+        var data = entity.GetProperty("events").GetProperty("last").GetProperty("data");
+        Assert.Equal("kcat", data.GetProperty("headers").GetProperty("source").GetString());
+        Assert.Equal("kc3", data.GetProperty("key").GetString());
     }
 }
 
