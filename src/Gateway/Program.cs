@@ -1,5 +1,6 @@
 // The ContextLake node: an ASP.NET Core gateway hosting the Akka.NET actor system in one process.
 using Akka.Hosting;
+using Prometheus;
 using ContextLake.Connectors.Cdc;
 using ContextLake.Connectors.Files;
 using ContextLake.Connectors.Framework;
@@ -117,6 +118,8 @@ builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
 
 var app = builder.Build();
 app.UseStatusCodePages();
+app.UseHttpMetrics();
+app.MapMetrics("/metrics");
 app.MapOpenApi();
 app.MapHealthEndpoints();
 app.MapWriteEndpoints();

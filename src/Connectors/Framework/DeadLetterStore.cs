@@ -56,6 +56,7 @@ public sealed class DeadLetterStore(JournalDatabase database)
             await cmd.ExecuteNonQueryAsync(cancel);
         }
         await tx.CommitAsync(cancel);
+        foreach (var d in letters) Platform.Telemetry.Metrics.DeadLetters.WithLabels(d.Connector).Inc();
     }
 
     public async Task<IReadOnlyList<DeadLetter>> ListAsync(string connector, int limit, CancellationToken cancel = default)

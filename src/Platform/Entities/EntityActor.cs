@@ -90,6 +90,7 @@ public sealed class EntityActor : ReceivePersistentActor
             return;
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAll(fresh, e =>
         {
             ApplyNew(e);
@@ -97,6 +98,8 @@ public sealed class EntityActor : ReceivePersistentActor
         });
         DeferAsync(fresh.Count, persisted =>
         {
+            Telemetry.Metrics.JournalWriteSeconds.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            Telemetry.Metrics.JournalBatchEvents.Observe(persisted);
             replyTo.Tell(new EventsApplied(_key, persisted, duplicates, ChangesOf(cmd.Events)));
             if (_sinceSnapshot >= _snapshotEvery)
             {

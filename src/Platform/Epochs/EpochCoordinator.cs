@@ -61,6 +61,7 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
 
     private void TryAdvance()
     {
+        foreach (var (stream, read) in _read) Telemetry.Metrics.StreamLag.WithLabels(stream).Set(Math.Max(0, read - _latest[stream]));
         if (_persisting) return;
         var moved = _watermarks.Any(kv => kv.Value > _latest[kv.Key]);
         if (!moved) return;

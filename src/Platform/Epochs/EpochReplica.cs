@@ -16,7 +16,15 @@ public sealed class EpochReplica : ReceiveActor, IWithTimers
     {
         DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(EpochTopics.Epochs, Self));
         Receive<SubscribeAck>(_ => { });
-        Receive<Epoch>(clock.Advance);
+        Receive<Epoch>(epoch =>
+        {
+            var before = clock.Latest.N;
+            clock.Advance(epoch);
+            if (clock.Latest.N == before) return;
+            Telemetry.Metrics.EpochNumber.Set(epoch.N);
+            Telemetry.Metrics.EpochsPublished.Inc();
+            Telemetry.FreshnessTracker.Shared.Published(epoch);
+        });
         Receive<AskLatest>(_ => coordinator.Tell(GetLatestEpoch.Instance));
         Timers.StartPeriodicTimer("ask-latest", AskLatest.Instance, TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }

@@ -4,6 +4,7 @@ using Akka.Actor;
 using ContextLake.Platform.Entities;
 using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Events;
+using ContextLake.Platform.Telemetry;
 
 namespace ContextLake.Platform.Ingest;
 
@@ -21,8 +22,15 @@ public sealed class StreamApplier(EntityWriter entities, IChangeSink views, IAct
     /// </summary>
     public async Task<WriteReport> ApplyAsync(string stream, IReadOnlyList<IngestEvent> events, long upTo, long read, CancellationToken cancel = default)
     {
+        var readAt = DateTimeOffset.UtcNow;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var report = await entities.WriteAsync(events, cancel);
+        var entitiesDone = System.Diagnostics.Stopwatch.GetTimestamp();
         await views.ApplyAsync(report.Changes, cancel);
+        Metrics.ApplySeconds.WithLabels("entities").Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started, entitiesDone).TotalSeconds);
+        Metrics.ApplySeconds.WithLabels("views").Observe(System.Diagnostics.Stopwatch.GetElapsedTime(entitiesDone).TotalSeconds);
+        Metrics.IngestedEvents.WithLabels(Metrics.ConnectorOf(stream), stream).Inc(report.Persisted);
+        FreshnessTracker.Shared.Applied(stream, upTo, readAt, events.Count == 0 ? null : events.Max(e => e.EventTime));
         coordinator.Tell(new ReportWatermark(stream, upTo, read));
         return report;
     }

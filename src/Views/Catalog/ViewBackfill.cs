@@ -68,7 +68,9 @@ public sealed class ViewBackfill : ReceiveActor
                     if (env.Event is IngestEvent e && RowChanges.Apply(state, e) is { } change) changes.Add(change);
                 }, materializer);
             await writer.ApplyAsync(changes, [view], CancellationToken.None);
-            if (++done % 100 == 0) parent.Tell(new BackfillProgress(entry.Name, entry.Incarnation, done, ids.Count, Finished: false));
+            Platform.Telemetry.Metrics.BackfillDone.WithLabels(entry.Name, "done").Set(++done);
+            Platform.Telemetry.Metrics.BackfillDone.WithLabels(entry.Name, "total").Set(ids.Count);
+            if (done % 100 == 0) parent.Tell(new BackfillProgress(entry.Name, entry.Incarnation, done, ids.Count, Finished: false));
         }
         return ids.Count;
     }

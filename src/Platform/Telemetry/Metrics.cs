@@ -1,0 +1,58 @@
+// Every metric the node exports on GET /metrics (Prometheus text), defined in one place.
+using Prometheus;
+
+namespace ContextLake.Platform.Telemetry;
+
+public static class Metrics
+{
+    private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0005, 2, 16);
+
+    public static readonly Counter IngestedEvents = Prometheus.Metrics.CreateCounter(
+        "contextlake_ingest_events_total", "Events applied to entities and views, per connector and stream.",
+        new CounterConfiguration { LabelNames = ["connector", "stream"] });
+
+    public static readonly Histogram ApplySeconds = Prometheus.Metrics.CreateHistogram(
+        "contextlake_apply_seconds", "Time to apply one run of a stream's events, per phase (entities, views).",
+        new HistogramConfiguration { LabelNames = ["phase"], Buckets = LatencyBuckets });
+
+    public static readonly Histogram StreamToServeSeconds = Prometheus.Metrics.CreateHistogram(
+        "contextlake_stream_to_serve_seconds",
+        "Delay until the epoch that commits an event is published: from the event's time (source) and from when it was read (read).",
+        new HistogramConfiguration { LabelNames = ["from"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 18) });
+
+    public static readonly Gauge EpochNumber = Prometheus.Metrics.CreateGauge(
+        "contextlake_epoch_number", "The latest committed epoch known on this node.");
+
+    public static readonly Counter EpochsPublished = Prometheus.Metrics.CreateCounter(
+        "contextlake_epochs_total", "Epochs received by this node's epoch replica.");
+
+    public static readonly Gauge StreamLag = Prometheus.Metrics.CreateGauge(
+        "contextlake_stream_lag_offsets", "Offsets read by a stream's source but not yet committed.",
+        new GaugeConfiguration { LabelNames = ["stream"] });
+
+    public static readonly Histogram JournalWriteSeconds = Prometheus.Metrics.CreateHistogram(
+        "contextlake_journal_write_seconds", "Time for an entity to journal one batch of events (PersistAll).",
+        new HistogramConfiguration { Buckets = LatencyBuckets });
+
+    public static readonly Histogram JournalBatchEvents = Prometheus.Metrics.CreateHistogram(
+        "contextlake_journal_batch_events", "Events per entity journal write.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 12) });
+
+    public static readonly Counter DeadLetters = Prometheus.Metrics.CreateCounter(
+        "contextlake_dead_letters_total", "Records that could not be decoded or mapped, per connector.",
+        new CounterConfiguration { LabelNames = ["connector"] });
+
+    public static readonly Gauge BackfillDone = Prometheus.Metrics.CreateGauge(
+        "contextlake_view_backfill_entities", "Entities replayed into a view's backfill so far, and in all (kind).",
+        new GaugeConfiguration { LabelNames = ["view", "kind"] });
+
+    /// <summary>The connector a stream belongs to: "http" for http:writes, {connector} for kafka:{connector}/….</summary>
+    public static string ConnectorOf(string stream)
+    {
+        var colon = stream.IndexOf(':');
+        if (colon < 0) return stream;
+        var rest = stream[(colon + 1)..];
+        var slash = rest.IndexOf('/');
+        return stream.StartsWith("http:", StringComparison.Ordinal) ? "http" : slash < 0 ? rest : rest[..slash];
+    }
+}
