@@ -17,6 +17,7 @@ public sealed class NodeOptions
     public Dictionary<string, Dictionary<string, string>> Schemas { get; set; } = new();
 
     public KafkaOptions Kafka { get; set; } = new();
+    public HealthOptions Health { get; set; } = new();
 
     /// <summary>A JSON file of connectors ([{"name", "config"}], the REST shape) created at startup when absent.</summary>
     public string? ConnectorsFile { get; set; } = "connectors.json";
@@ -78,6 +79,15 @@ public sealed class NodeOptions
         }
         return errors;
     }
+}
+
+public sealed class HealthOptions
+{
+    /// <summary>/readyz fails when a stream has read past its committed offset and no epoch came for this long.</summary>
+    public TimeSpan EpochStallAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>/readyz fails when a stream's uncommitted lag (offsets) exceeds this; 0 turns the check off.</summary>
+    public long MaxStreamLag { get; set; }
 }
 
 public sealed class KafkaOptions
