@@ -43,12 +43,11 @@ public static class HealthEndpoints
         try
         {
             var positions = await coordinator.ActorRef.Ask<StreamPositions>(GetStreamPositions.Instance, TimeSpan.FromSeconds(2), cancel);
-            var age = DateTimeOffset.UtcNow - positions.Latest.CommittedAt;
             foreach (var (stream, read) in positions.Read)
             {
                 var lag = read - positions.Latest[stream];
-                if (lag > 0 && age > options.Health.EpochStallAfter)
-                    problems.Add($"stream {stream} has {lag} uncommitted offsets and no epoch came for {age.TotalSeconds:0} s (setting ContextLake:Health:EpochStallAfter)");
+                if (lag > 0 && positions.LaggingSince.TryGetValue(stream, out var since) && DateTimeOffset.UtcNow - since > options.Health.EpochStallAfter)
+                    problems.Add($"stream {stream} has had {lag} uncommitted offsets for {(DateTimeOffset.UtcNow - since).TotalSeconds:0} s without an epoch committing them (setting ContextLake:Health:EpochStallAfter)");
                 if (options.Health.MaxStreamLag > 0 && lag > options.Health.MaxStreamLag)
                     problems.Add($"stream {stream} lags by {lag} offsets, more than {options.Health.MaxStreamLag} (setting ContextLake:Health:MaxStreamLag)");
             }
@@ -57,7 +56,7 @@ public static class HealthEndpoints
         {
             problems.Add("the epoch coordinator did not answer within 2 s");
         }
-        var advancing = !problems.Any(p => p.Contains("no epoch came") || p.Contains("coordinator"));
+        var advancing = !problems.Any(p => p.Contains("without an epoch") || p.Contains("coordinator"));
         var lagOk = !problems.Any(p => p.Contains("MaxStreamLag"));
         var doc = new ReadinessDoc(clusterUp && journalOk && position is not null && clock.Known && viewsKnown && problems.Count == 0,
             clusterUp, journalOk, position is not null, clock.Known, viewsKnown, advancing, lagOk, clock.Latest.N, position?.Applied, problems);

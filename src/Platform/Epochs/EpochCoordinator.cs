@@ -20,6 +20,7 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, long> _watermarks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _read = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _laggingSince = new(StringComparer.Ordinal);
     private Epoch _latest = Epoch.Zero;
     private bool _persisting;
     private IActorRef? _mediator;
@@ -45,10 +46,11 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
         {
             if (!_watermarks.TryGetValue(r.Stream, out var w) || r.Watermark > w) _watermarks[r.Stream] = r.Watermark;
             if (!_read.TryGetValue(r.Stream, out var read) || r.Read > read) _read[r.Stream] = r.Read;
+            TrackLag();
         });
         Command<Tick>(_ => TryAdvance());
         Command<GetLatestEpoch>(_ => Sender.Tell(_latest));
-        Command<GetStreamPositions>(_ => Sender.Tell(new StreamPositions(_latest, new Dictionary<string, long>(_read))));
+        Command<GetStreamPositions>(_ => Sender.Tell(new StreamPositions(_latest, new Dictionary<string, long>(_read), new Dictionary<string, DateTimeOffset>(_laggingSince))));
         Command<SaveSnapshotSuccess>(ok => DeleteMessages(ok.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "epoch snapshot failed"));
         Command<DeleteMessagesSuccess>(_ => { });
@@ -76,8 +78,20 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
             _persisting = false;
             Restore(e);
             Publish();
+            TrackLag();
             if (e.N % _snapshotEvery == 0) SaveSnapshot(e);
         });
+    }
+
+    /// <summary>Remembers since when each stream has had uncommitted offsets: what "epochs not advancing" is judged on.</summary>
+    private void TrackLag()
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (stream, read) in _read)
+        {
+            if (read > _latest[stream]) _laggingSince.TryAdd(stream, now);
+            else _laggingSince.Remove(stream);
+        }
     }
 
     private void Restore(EpochRecorded e)

@@ -21,7 +21,8 @@ public sealed record GetStreamPositions : IPlatformMessage
     public static GetStreamPositions Instance { get; } = new();
 }
 
-public sealed record StreamPositions(Epoch Latest, IReadOnlyDictionary<string, long> Read) : IPlatformMessage;
+/// <summary><see cref="LaggingSince"/>: for each stream read past its committed offset, since when it has been.</summary>
+public sealed record StreamPositions(Epoch Latest, IReadOnlyDictionary<string, long> Read, IReadOnlyDictionary<string, DateTimeOffset> LaggingSince) : IPlatformMessage;
 
 /// <summary>Journal row of the coordinator: one per published epoch, written before it is published.</summary>
 public sealed record EpochRecorded(long N, Dictionary<string, long> Vector, DateTimeOffset CommittedAt) : IPlatformMessage;

@@ -48,6 +48,27 @@ public abstract class EpochCoordinatorSpec(JournalProvider provider) : JournalLi
     }
 }
 
+public sealed class EpochLagSpec() : JournalLifetime(JournalProvider.Sqlite)
+{
+    [Fact]
+    public async Task a_stream_read_past_its_committed_offset_is_lagging_since_then_until_an_epoch_commits_it()
+    {
+        await using var host = await TestHost.StartAsync(new NodeOptions { Journal = Journal.Options });
+        var coordinator = host.Get<EpochCoordinatorKey>();
+        var before = DateTimeOffset.UtcNow;
+        coordinator.Tell(new ReportWatermark("s", 2, 9));
+        await host.Clock.WaitAsync(e => e["s"] == 2, TimeSpan.FromSeconds(20), CancellationToken.None);
+
+        var lagging = await coordinator.Ask<StreamPositions>(GetStreamPositions.Instance, TimeSpan.FromSeconds(5));
+        Assert.True(lagging.LaggingSince["s"] >= before);
+
+        coordinator.Tell(new ReportWatermark("s", 9, 9));
+        await host.Clock.WaitAsync(e => e["s"] == 9, TimeSpan.FromSeconds(20), CancellationToken.None);
+        var caughtUp = await coordinator.Ask<StreamPositions>(GetStreamPositions.Instance, TimeSpan.FromSeconds(5));
+        Assert.False(caughtUp.LaggingSince.ContainsKey("s"));
+    }
+}
+
 public sealed class SqliteEpochCoordinatorSpec() : EpochCoordinatorSpec(JournalProvider.Sqlite);
 
 public sealed class PostgreSqlEpochCoordinatorSpec() : EpochCoordinatorSpec(JournalProvider.PostgreSql);
