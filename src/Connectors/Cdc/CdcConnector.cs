@@ -43,7 +43,7 @@ public sealed class CdcConnectorFactory : IConnectorFactory
         var table = config.RequiredString("table");
         var entityType = config.RequiredString("entityType");
         if (!EntityKey.IsValidType(entityType))
-            throw new ConnectorConfigException(config.Name, "entityType", $"'{entityType}' must be 1 to 64 letters, digits, '_', '-' or '.'");
+            throw new ConnectorConfigException(config.Name, "entityType", $"'{entityType}' must be {Names.Rule}");
         var qualified = table.Contains('.') ? table : "public." + table;
         return new Dictionary<string, (string, string)> { [qualified] = (entityType, config.RequiredString("idField")) };
     }

@@ -32,8 +32,7 @@ public sealed record ConnectorConfig(string Name, JsonElement Config)
     }
 
     /// <summary>Connector names become parts of stream ids (kafka:{connector}/…): identifiers only.</summary>
-    public static bool IsValidName(string name) =>
-        name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
+    public static bool IsValidName(string name) => Platform.Events.Names.IsValid(name);
 }
 
 /// <summary>A connector config that cannot run; the message names the connector and the field.</summary>

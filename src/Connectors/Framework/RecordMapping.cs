@@ -13,7 +13,7 @@ public sealed record RecordMapping(string EntityType, string IdField, string? Ti
     {
         var entityType = config.RequiredString("entityType");
         if (!EntityKey.IsValidType(entityType))
-            throw new ConnectorConfigException(config.Name, "entityType", $"'{entityType}' must be 1 to 64 letters, digits, '_', '-' or '.'");
+            throw new ConnectorConfigException(config.Name, "entityType", $"'{entityType}' must be {Names.Rule}");
         var kind = config.OptionalString("kind") switch
         {
             null or "event" => EventKind.Event,

@@ -7,6 +7,7 @@ using ContextLake.Connectors.Framework;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Problems;
 using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Events;
 
 namespace ContextLake.Gateway.Connectors;
 
@@ -48,13 +49,13 @@ public static class ConnectorEndpoints
         }
         catch (JsonException ex)
         {
-            return Problem.BadRequest("Malformed JSON", $"the body is not valid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}").ToResult();
+            return Problem.MalformedJson(ex).ToResult();
         }
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("name", out var nameEl) || nameEl.ValueKind != JsonValueKind.String)
             return Problem.BadRequest("Invalid connector", "the body must be {\"name\": \"…\", \"config\": {\"type\": \"…\", …}}").ToResult();
         var name = nameEl.GetString()!;
         if (!ConnectorConfig.IsValidName(name))
-            return Problem.BadRequest("Invalid connector", $"name '{name}' must be 1 to 64 letters, digits, '_', '-' or '.'").ToResult();
+            return Problem.BadRequest("Invalid connector", $"name '{name}' must be {Names.Rule}").ToResult();
         if (!root.TryGetProperty("config", out var config) || config.ValueKind != JsonValueKind.Object)
             return Problem.BadRequest("Invalid connector", $"connector {name}: config must be an object with a \"type\"").ToResult();
         try

@@ -6,4 +6,13 @@ public sealed record Problem(int Status, string Title, string Detail)
     public IResult ToResult() => Results.Problem(detail: Detail, statusCode: Status, title: Title);
 
     public static Problem BadRequest(string title, string detail) => new(StatusCodes.Status400BadRequest, title, detail);
+
+    /// <summary>A body that is not JSON: where (line, byte) and why.</summary>
+    public static Problem MalformedJson(System.Text.Json.JsonException ex)
+    {
+        var cut = ex.Message.IndexOf(" Path:", StringComparison.Ordinal);
+        var reason = cut > 0 ? ex.Message[..cut] : ex.Message;
+        return BadRequest("Malformed JSON",
+            $"the body is not valid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {reason}");
+    }
 }

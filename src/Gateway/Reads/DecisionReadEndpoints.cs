@@ -79,8 +79,7 @@ public static class DecisionReadEndpoints
         }
         catch (JsonException ex)
         {
-            return Problem.BadRequest("Malformed JSON",
-                $"the body is not valid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}").ToResult();
+            return Problem.MalformedJson(ex).ToResult();
         }
 
         using (doc)

@@ -28,7 +28,7 @@ public sealed class StateReader(
     public async Task<(EntityDoc?, Problem?)> ReadEntityAsync(string type, string id, ReadPoint point, string where, CancellationToken cancel)
     {
         if (!EntityKey.IsValidType(type))
-            return (null, Problem.BadRequest("Invalid entity address", $"{where}: type '{type}' must be 1 to 64 letters, digits, '_', '-' or '.'"));
+            return (null, Problem.BadRequest("Invalid entity address", $"{where}: type '{type}' must be {Names.Rule}"));
         if (id.Length is 0 or > EntityKey.MaxIdLength)
             return (null, Problem.BadRequest("Invalid entity address", $"{where}: id must be 1 to {EntityKey.MaxIdLength} characters"));
         try

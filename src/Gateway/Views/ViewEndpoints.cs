@@ -70,7 +70,7 @@ public static class ViewEndpoints
         }
         catch (JsonException ex)
         {
-            return Problem.BadRequest("Malformed JSON", $"the body is not valid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}").ToResult();
+            return Problem.MalformedJson(ex).ToResult();
         }
         if (string.IsNullOrWhiteSpace(sql))
             return Problem.BadRequest("Invalid view definition", "the body must be {\"sql\": \"CREATE VIEW ...\"}").ToResult();

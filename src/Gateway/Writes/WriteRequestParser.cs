@@ -24,8 +24,7 @@ public sealed class WriteRequestParser(int maxBatchEvents)
         }
         catch (JsonException ex)
         {
-            return (null, Problem.BadRequest("Malformed JSON",
-                $"the body is not valid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {FirstSentence(ex.Message)}"));
+            return (null, Problem.MalformedJson(ex));
         }
 
         using (doc)
@@ -69,7 +68,7 @@ public sealed class WriteRequestParser(int maxBatchEvents)
         if (typeEl.ValueKind != JsonValueKind.String) return (null, $"{at}.type must be a string, not {Describe(typeEl)}");
         var type = typeEl.GetString()!;
         if (!EntityKey.IsValidType(type))
-            return (null, $"{at}.type '{type}' must be 1 to 64 letters, digits, '_', '-' or '.'");
+            return (null, $"{at}.type '{type}' must be {Names.Rule}");
 
         if (!e.TryGetProperty("id", out var idEl) || idEl.ValueKind == JsonValueKind.Null)
             return (null, $"{at}.id is required");
@@ -132,10 +131,4 @@ public sealed class WriteRequestParser(int maxBatchEvents)
         JsonValueKind.True or JsonValueKind.False => "a boolean",
         _ => "null",
     };
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
-    }
 }

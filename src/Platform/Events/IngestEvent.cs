@@ -52,9 +52,8 @@ public readonly record struct EventVersion(long TimeTicks, string Stream, long O
 /// <summary>An entity's address: its type (<c>account</c>) and id (<c>a1</c>).</summary>
 public readonly record struct EntityKey(string Type, string Id)
 {
-    /// <summary>Entity types are identifiers so that <c>type/id</c> splits unambiguously at the first slash.</summary>
-    public static bool IsValidType(string type) =>
-        type.Length is > 0 and <= 64 && type.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
+    /// <summary>Entity types are names (<see cref="Names"/>) so that <c>type/id</c> splits unambiguously at the first slash.</summary>
+    public static bool IsValidType(string type) => Names.IsValid(type);
 
     public const int MaxIdLength = 256;
 
@@ -67,4 +66,13 @@ public readonly record struct EntityKey(string Type, string Id)
             throw new FormatException($"'{entityId}' is not an entity address of the form type/id");
         return new EntityKey(entityId[..slash], entityId[(slash + 1)..]);
     }
+}
+
+/// <summary>The rule for names that become parts of addresses and stream ids: entity types, connectors.</summary>
+public static class Names
+{
+    public const string Rule = "1 to 64 letters, digits, '_', '-' or '.'";
+
+    public static bool IsValid(string name) =>
+        name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
 }

@@ -72,7 +72,7 @@ public sealed class NodeOptions
         Check(Epochs.SnapshotEvery is >= 1, "Epochs:SnapshotEvery", $"{Epochs.SnapshotEvery} must be at least 1");
         foreach (var (type, fields) in Schemas)
         {
-            Check(Events.EntityKey.IsValidType(type), $"Schemas:{type}", "an entity type is 1 to 64 letters, digits, '_', '-' or '.'");
+            Check(Events.EntityKey.IsValidType(type), $"Schemas:{type}", $"an entity type is {Events.Names.Rule}");
             foreach (var (field, kind) in fields)
                 Check(kind is "number" or "string" or "boolean" or "time", $"Schemas:{type}:{field}",
                     $"'{kind}' is not one of number, string, boolean, time");
