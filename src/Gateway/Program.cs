@@ -10,6 +10,7 @@ using ContextLake.Gateway.Connectors;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Operations;
 using ContextLake.Gateway.Reads;
+using ContextLake.Gateway.Subscriptions;
 using ContextLake.Gateway.Views;
 using ContextLake.Gateway.Writes;
 using ContextLake.Platform.Epochs;
@@ -19,6 +20,7 @@ using ContextLake.Views.Catalog;
 using ContextLake.Views.Definitions;
 using ContextLake.Views.Hosting;
 using ContextLake.Views.Sql;
+using ContextLake.Views.Subscriptions;
 
 // Settings files are read from beside the binary, wherever the node is started; ./data is relative to the working folder.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -71,6 +73,7 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or M
 
 var clock = new EpochClock(options.Epochs.History);
 var catalog = new ViewCatalog();
+var subscriptions = new SubscriptionHub(clock, options.Subscriptions);
 
 // Without configured Kafka brokers the node embeds librdkafka's mock cluster, for development.
 MockKafkaCluster? embeddedKafka = null;
@@ -102,6 +105,8 @@ builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton(catalog);
 builder.Services.AddSingleton(schemas);
 builder.Services.AddSingleton<StateReader>();
+builder.Services.AddSingleton(subscriptions);
+builder.Services.AddSingleton<SharedViewReads>();
 builder.Services.AddSingleton(connectorTypes);
 builder.Services.AddSingleton(deadLetters);
 builder.Services.AddHostedService(sp => new ConfiguredConnectors(configuredConnectors, sp.GetRequiredService<ActorRegistry>(), sp.GetRequiredService<ILogger<ConfiguredConnectors>>()));
@@ -112,7 +117,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 builder.Services.AddOpenApi(o => o.AddDocumentedBodies());
 builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
     .WithContextLakePlatform(options, journal, clock)
-    .WithContextLakeViews(options, catalog, clock)
+    .WithContextLakeViews(options, catalog, clock, subscriptions)
     .WithHttpWriteLog(options, catalog)
     .WithConnectors(options, catalog, clock, connectorTypes, deadLetters));
 
@@ -126,6 +131,7 @@ app.MapWriteEndpoints();
 app.MapEntityEndpoints();
 app.MapDecisionReadEndpoints();
 app.MapViewEndpoints();
+app.MapSubscriptionEndpoints();
 app.MapConnectorEndpoints();
 
 app.Logger.LogInformation("ContextLake node: journal {Provider}, HTTP {Urls}", options.Journal.Provider, options.Http.Urls);

@@ -18,6 +18,7 @@ public sealed class NodeOptions
 
     public KafkaOptions Kafka { get; set; } = new();
     public HealthOptions Health { get; set; } = new();
+    public SubscriptionOptions Subscriptions { get; set; } = new();
 
     /// <summary>A JSON file of connectors ([{"name", "config"}], the REST shape) created at startup when absent.</summary>
     public string? ConnectorsFile { get; set; } = "connectors.json";
@@ -70,6 +71,12 @@ public sealed class NodeOptions
             "Epochs:PublishInterval", $"{Epochs.PublishInterval} is outside 1 ms..10 s");
         Check(Epochs.History >= TimeSpan.FromSeconds(1), "Epochs:History", $"{Epochs.History} must be at least one second");
         Check(Epochs.SnapshotEvery is >= 1, "Epochs:SnapshotEvery", $"{Epochs.SnapshotEvery} must be at least 1");
+        Check(Subscriptions.MaxSubscribers is >= 0 and <= 100_000, "Subscriptions:MaxSubscribers", $"{Subscriptions.MaxSubscribers} is outside 0..100000");
+        Check(Subscriptions.MaxLagEpochs is >= 1 and <= 1_000_000, "Subscriptions:MaxLagEpochs", $"{Subscriptions.MaxLagEpochs} is outside 1..1000000");
+        Check(Subscriptions.MaxKeys is >= 1 and <= 10_000, "Subscriptions:MaxKeys", $"{Subscriptions.MaxKeys} is outside 1..10000");
+        Check(Subscriptions.LogKeys is >= 1000, "Subscriptions:LogKeys", $"{Subscriptions.LogKeys} must be at least 1000");
+        Check(Subscriptions.KeepAlive >= TimeSpan.FromMilliseconds(100), "Subscriptions:KeepAlive", $"{Subscriptions.KeepAlive} must be at least 100 ms");
+        Check(Subscriptions.NoticeTimeout >= TimeSpan.FromSeconds(1), "Subscriptions:NoticeTimeout", $"{Subscriptions.NoticeTimeout} must be at least one second");
         foreach (var (type, fields) in Schemas)
         {
             Check(Events.EntityKey.IsValidType(type), $"Schemas:{type}", $"an entity type is {Events.Names.Rule}");
@@ -88,6 +95,27 @@ public sealed class HealthOptions
 
     /// <summary>/readyz fails when a stream's uncommitted lag (offsets) exceeds this; 0 turns the check off.</summary>
     public long MaxStreamLag { get; set; }
+}
+
+public sealed class SubscriptionOptions
+{
+    /// <summary>Live subscriptions (GET /v1/subscribe) this node serves at once; one more is refused with 503.</summary>
+    public int MaxSubscribers { get; set; } = 1000;
+
+    /// <summary>How many epochs a subscriber may fall behind the node's latest before it is cut off: its queue bound.</summary>
+    public int MaxLagEpochs { get; set; } = 1000;
+
+    /// <summary>Most keys one subscription may name.</summary>
+    public int MaxKeys { get; set; } = 100;
+
+    /// <summary>Most changed view keys the node's change log holds (besides the history horizon that bounds it).</summary>
+    public int LogKeys { get; set; } = 1_000_000;
+
+    /// <summary>A comment line is sent when a subscription has been quiet this long, so proxies keep it open.</summary>
+    public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>An epoch whose change notices have not all reached this node within this long ends its subscriptions (they resubscribe).</summary>
+    public TimeSpan NoticeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 public sealed class KafkaOptions

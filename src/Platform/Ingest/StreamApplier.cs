@@ -11,7 +11,11 @@ namespace ContextLake.Platform.Ingest;
 /// <summary>Where row changes go after entities journal them (the views, wired in by the Views project).</summary>
 public interface IChangeSink
 {
-    Task ApplyAsync(IReadOnlyList<RowChange> changes, CancellationToken cancel);
+    /// <summary>
+    /// Applies the row changes of a run of <paramref name="stream"/> that ends at <paramref name="upTo"/>; called
+    /// before that watermark is reported, so whatever the sink announces about the run precedes its epoch.
+    /// </summary>
+    Task ApplyAsync(string stream, long upTo, IReadOnlyList<RowChange> changes, CancellationToken cancel);
 }
 
 public sealed class StreamApplier(EntityWriter entities, IChangeSink views, IActorRef coordinator)
@@ -26,7 +30,7 @@ public sealed class StreamApplier(EntityWriter entities, IChangeSink views, IAct
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var report = await entities.WriteAsync(events, cancel);
         var entitiesDone = System.Diagnostics.Stopwatch.GetTimestamp();
-        await views.ApplyAsync(report.Changes, cancel);
+        await views.ApplyAsync(stream, upTo, report.Changes, cancel);
         Metrics.ApplySeconds.WithLabels("entities").Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started, entitiesDone).TotalSeconds);
         Metrics.ApplySeconds.WithLabels("views").Observe(System.Diagnostics.Stopwatch.GetElapsedTime(entitiesDone).TotalSeconds);
         Metrics.IngestedEvents.WithLabels(Metrics.ConnectorOf(stream), stream).Inc(report.Persisted);

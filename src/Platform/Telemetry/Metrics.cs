@@ -46,6 +46,17 @@ public static class Metrics
         "contextlake_view_backfill_entities", "Entities replayed into a view's backfill so far, and in all (kind).",
         new GaugeConfiguration { LabelNames = ["view", "kind"] });
 
+    public static readonly Gauge Subscribers = Prometheus.Metrics.CreateGauge(
+        "contextlake_subscribers", "Live subscriptions (GET /v1/subscribe) on this node.");
+
+    public static readonly Counter SubscriptionsCutOff = Prometheus.Metrics.CreateCounter(
+        "contextlake_subscriptions_cut_off_total", "Subscriptions the node ended itself, per reason (lagging, horizon, notices, view).",
+        new CounterConfiguration { LabelNames = ["reason"] });
+
+    public static readonly Histogram SubscriptionDeliverySeconds = Prometheus.Metrics.CreateHistogram(
+        "contextlake_subscription_delivery_seconds", "From an epoch's commit to its change events written to a subscriber.",
+        new HistogramConfiguration { Buckets = LatencyBuckets });
+
     /// <summary>The connector a stream belongs to: "http" for http:writes, {connector} for kafka:{connector}/….</summary>
     public static string ConnectorOf(string stream)
     {

@@ -1,8 +1,10 @@
 // Wires the views into the actor system: the view shard region, the catalog singleton and its local
-// replica, and the StreamApplier every source uses (entities, then views, then the watermark).
+// replica, the StreamApplier every source uses (entities, then views, then the watermark), and the
+// listener that feeds this node's subscription hub.
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
 using Akka.Event;
 using Akka.Hosting;
@@ -13,13 +15,14 @@ using ContextLake.Platform.Ingest;
 using ContextLake.Views.Actors;
 using ContextLake.Views.Catalog;
 using ContextLake.Views.Ingest;
+using ContextLake.Views.Subscriptions;
 
 namespace ContextLake.Views.Hosting;
 
 public static class ViewsHosting
 {
     public static AkkaConfigurationBuilder WithContextLakeViews(
-        this AkkaConfigurationBuilder builder, NodeOptions options, ViewCatalog catalog, EpochClock clock)
+        this AkkaConfigurationBuilder builder, NodeOptions options, ViewCatalog catalog, EpochClock clock, SubscriptionHub? subscriptions = null)
     {
         builder
             .AddHocon(EmbeddedHocon.Load(typeof(ViewsHosting).Assembly, "ContextLake.Views.views.conf"), HoconAddMode.Prepend)
@@ -38,11 +41,15 @@ public static class ViewsHosting
                 new ClusterSingletonOptions())
             .WithActors((system, registry) =>
                 system.ActorOf(Props.Create(() => new ViewCatalogReplica(catalog, registry.Get<ViewCatalogKey>())), "view-catalog-replica"));
+        if (subscriptions is not null)
+            builder.WithActors((system, _) =>
+                system.ActorOf(Props.Create(() => new ChangeNoticeListener(subscriptions, clock)), "change-notice-listener"));
         return builder;
     }
 
     public static ViewWriter CreateViewWriter(ActorSystem system, IReadOnlyActorRegistry registry, NodeOptions options, ViewCatalog catalog) =>
-        new(registry.Get<ViewRegion>(), catalog, options.Entities.AskTimeout, Logging.GetLogger(system, typeof(ViewWriter)));
+        new(registry.Get<ViewRegion>(), catalog, options.Entities.AskTimeout, Logging.GetLogger(system, typeof(ViewWriter)),
+            DistributedPubSub.Get(system).Mediator);
 
     /// <summary>The path from a stream's events to committed state, for any source.</summary>
     public static StreamApplier CreateStreamApplier(ActorSystem system, IReadOnlyActorRegistry registry, NodeOptions options, ViewCatalog catalog) =>

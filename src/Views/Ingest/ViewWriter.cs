@@ -1,23 +1,36 @@
 // Sends row changes to the view actors they touch: projects each change through every view of its
-// entity type, groups the deltas per group key, and waits until each key has journaled its part.
+// entity type, groups the deltas per group key, and waits until each key has journaled its part. For
+// live runs it then publishes which keys changed (ViewChangeNotice), before the watermark is reported.
 using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using ContextLake.Platform.Entities;
 using ContextLake.Platform.Ingest;
 using ContextLake.Views.Actors;
 using ContextLake.Views.Catalog;
 using ContextLake.Views.Projection;
+using ContextLake.Views.Subscriptions;
 
 namespace ContextLake.Views.Ingest;
 
-public sealed class ViewWriter(IActorRef viewRegion, ViewCatalog catalog, TimeSpan askTimeout, ILoggingAdapter log) : IChangeSink
+public sealed class ViewWriter(IActorRef viewRegion, ViewCatalog catalog, TimeSpan askTimeout, ILoggingAdapter log, IActorRef mediator) : IChangeSink
 {
-    public Task ApplyAsync(IReadOnlyList<RowChange> changes, CancellationToken cancel) =>
-        ApplyAsync(changes, catalog.All, cancel);
-
-    public async Task ApplyAsync(IReadOnlyList<RowChange> changes, IReadOnlyCollection<CatalogView> views, CancellationToken cancel)
+    public async Task ApplyAsync(string stream, long upTo, IReadOnlyList<RowChange> changes, CancellationToken cancel)
     {
-        if (changes.Count == 0 || views.Count == 0) return;
+        var touched = await ApplyAsync(changes, catalog.All, cancel);
+        var keys = new List<ChangedViewKey>(touched.Count);
+        foreach (var (address, deltas) in touched)
+        {
+            var key = ViewKeyAddress.Parse(address);
+            keys.Add(new ChangedViewKey(key.View, key.Incarnation, key.Key, deltas.Select(d => d.Offset).Distinct().ToList()));
+        }
+        mediator.Tell(new Publish(SubscriptionTopics.ViewChanges, new ViewChangeNotice(stream, upTo, keys)));
+    }
+
+    /// <summary>Applies the changes to <paramref name="views"/>; returns the deltas sent, per view key address.</summary>
+    public async Task<IReadOnlyDictionary<string, List<KeyDeltas>>> ApplyAsync(IReadOnlyList<RowChange> changes, IReadOnlyCollection<CatalogView> views, CancellationToken cancel)
+    {
+        if (changes.Count == 0 || views.Count == 0) return new Dictionary<string, List<KeyDeltas>>();
         var bySource = views.ToLookup(v => v.Definition.Source, StringComparer.Ordinal);
         var byKey = new Dictionary<string, List<KeyDeltas>>(StringComparer.Ordinal);
         foreach (var change in changes)
@@ -35,5 +48,6 @@ public sealed class ViewWriter(IActorRef viewRegion, ViewCatalog catalog, TimeSp
 
         await Task.WhenAll(byKey.Select(kv =>
             Retry.AskAsync<ViewDeltasApplied>(viewRegion, new ApplyViewDeltas(kv.Key, kv.Value), askTimeout, log, $"view key {kv.Key}", cancel)));
+        return byKey;
     }
 }

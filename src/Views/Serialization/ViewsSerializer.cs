@@ -4,6 +4,7 @@ using Akka.Actor;
 using ContextLake.Platform.Serialization;
 using ContextLake.Views.Actors;
 using ContextLake.Views.Catalog;
+using ContextLake.Views.Subscriptions;
 
 namespace ContextLake.Views.Serialization;
 
@@ -33,6 +34,7 @@ public sealed class ViewsSerializer : ManifestJsonSerializer
         Register("vx", ctx.ViewReadRefused);
         Register("vb", ctx.ViewDeltaBatch);
         Register("vs", ctx.ViewKeySnapshot);
+        Register("sn", ctx.ViewChangeNotice);
     }
 
     public override int Identifier => SerializerId;
@@ -58,4 +60,5 @@ public sealed class ViewsSerializer : ManifestJsonSerializer
 [JsonSerializable(typeof(ViewReadRefused))]
 [JsonSerializable(typeof(ViewDeltaBatch))]
 [JsonSerializable(typeof(ViewKeySnapshot))]
+[JsonSerializable(typeof(ViewChangeNotice))]
 internal sealed partial class ViewsJsonContext : JsonSerializerContext;
