@@ -76,6 +76,8 @@ public static class SubscriptionEndpoints
             return new Problem(StatusCodes.Status503ServiceUnavailable, "Epochs not known yet",
                 "this node has not yet heard the committed epoch from the epoch coordinator; retry shortly (see /readyz)").ToResult();
 
+        if (resume is null) await hub.CatchUpAsync(clock.Latest.N, options.Http.ReadTimeout, http.RequestAborted);
+
         // Resuming inside epoch n means epoch n is sent again from the hub, skipping the changes already taken.
         long? from = resume is { } r ? (r.Index is null ? r.Epoch : r.Epoch - 1) : null;
         var (subscriber, start, refusal) = hub.Subscribe(from);

@@ -77,7 +77,7 @@ public sealed class SubscriptionHub(EpochClock clock, SubscriptionOptions option
     private TaskCompletionSource _appended = NewSignal();
     private Epoch? _base;
     private Epoch? _last;
-    private long _received;
+    private long _received = -1;
     private long _loggedKeys;
 
     /// <summary>The latest epoch the log has followed; null until the hub has seen its first epoch.</summary>
@@ -173,6 +173,28 @@ public sealed class SubscriptionHub(EpochClock clock, SubscriptionOptions option
         {
             _subscribers.Remove(subscriber);
             Platform.Telemetry.Metrics.Subscribers.Set(_subscribers.Count);
+        }
+    }
+
+    /// <summary>
+    /// Waits (at most <paramref name="timeout"/>) until the log has followed epoch <paramref name="n"/>, so a snapshot
+    /// taken just after a write the client saw committed includes it. Past the timeout an older snapshot is still correct.
+    /// </summary>
+    public async Task CatchUpAsync(long n, TimeSpan timeout, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            Task appended;
+            lock (_gate)
+            {
+                if (_last is not null && _last.N >= n) return;
+                appended = _appended.Task;
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) return;
+            await Task.WhenAny(appended, Task.Delay(left, cancel));
+            cancel.ThrowIfCancellationRequested();
         }
     }
 
@@ -283,10 +305,10 @@ public sealed class SubscriptionHub(EpochClock clock, SubscriptionOptions option
         {
             if (s.CutOffReason is not null) continue;
             var cursor = s.Cursor;
-            if (cursor < _base!.N)
-                CutOff(s, "horizon", $"the subscription fell behind what this node keeps: it had sent epoch {cursor}, the oldest kept is {_base.N} (setting ContextLake:Epochs:History)");
-            else if (_last!.N - cursor > options.MaxLagEpochs)
+            if (_last!.N - cursor > options.MaxLagEpochs)
                 CutOff(s, "lagging", $"the client read too slowly: it was {_last.N - cursor} epochs behind the latest ({_last.N}), more than ContextLake:Subscriptions:MaxLagEpochs ({options.MaxLagEpochs}); resume with Last-Event-ID");
+            else if (cursor < _base!.N)
+                CutOff(s, "horizon", $"the client read too slowly: it had taken epoch {cursor}, and the oldest this node keeps is {_base.N} (setting ContextLake:Epochs:History); subscribe again for a new snapshot");
         }
     }
 
