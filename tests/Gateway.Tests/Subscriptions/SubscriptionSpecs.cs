@@ -27,7 +27,9 @@ public sealed class SubscriptionSpecs(SqliteNodeFixture fixture) : IClassFixture
     {
         await Bank.WaitForViewsAsync(Node, "card_velocity");
         var written = await WriteCards("s1", "s1");
-        await Node.GetJson($"v1/epoch?after=http:writes@{written}");
+        // Committed before subscribing (GET /v1/epoch does not wait for after=; a read does).
+        var (committed, _) = await Node.GetJson($"v1/views/card_velocity/s1?after=http:writes@{written}");
+        Assert.Equal(200, committed);
 
         var (feed, status, problem) = await ServerSentEvents.OpenAsync(Node.Http, "v1/subscribe?view=card_velocity&key=s1&key=s2");
         Assert.True(status == 200, $"subscribe answered {status}: {problem}");
