@@ -185,8 +185,12 @@ public static class SubscriptionEndpoints
                 }
                 if (next.Count == 0)
                 {
-                    var quiet = Task.Delay(options.Subscriptions.KeepAlive, _cancel);
-                    if (await Task.WhenAny(more, quiet) == quiet)
+                    try
+                    {
+                        // WaitAsync drops its timer as soon as an epoch arrives: no timer outlives its wait.
+                        await more.WaitAsync(options.Subscriptions.KeepAlive, _cancel);
+                    }
+                    catch (TimeoutException)
                     {
                         await http.Response.WriteAsync(": keep-alive\n\n", _cancel);
                         await http.Response.Body.FlushAsync(_cancel);

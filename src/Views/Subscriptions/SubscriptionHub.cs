@@ -193,8 +193,14 @@ public sealed class SubscriptionHub(EpochClock clock, SubscriptionOptions option
             }
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero) return;
-            await Task.WhenAny(appended, Task.Delay(left, cancel));
-            cancel.ThrowIfCancellationRequested();
+            try
+            {
+                await appended.WaitAsync(left, cancel);
+            }
+            catch (TimeoutException)
+            {
+                return;
+            }
         }
     }
 
