@@ -1,8 +1,6 @@
 // The ContextLake node: an ASP.NET Core gateway hosting the Akka.NET actor system in one process.
 using Akka.Hosting;
 using Prometheus;
-using ContextLake.Connectors.Cdc;
-using ContextLake.Connectors.Files;
 using ContextLake.Connectors.Framework;
 using ContextLake.Connectors.Http;
 using ContextLake.Connectors.Kafka;
@@ -81,7 +79,7 @@ if (string.IsNullOrWhiteSpace(kafkaServers))
     kafkaServers = embeddedKafka.BootstrapServers;
     Console.WriteLine($"contextlake: embedded Kafka (librdkafka mock cluster) at {kafkaServers}; e.g. kcat -b {kafkaServers} -t card_tx -P");
 }
-var connectorTypes = new ConnectorTypes([new JsonLinesConnectorFactory(), new KafkaConnectorFactory(() => kafkaServers), new CdcConnectorFactory()]);
+var connectorTypes = ConfiguredConnectors.BuiltInTypes(() => kafkaServers);
 IReadOnlyList<(string Name, string ConfigJson)> configuredConnectors;
 try
 {
