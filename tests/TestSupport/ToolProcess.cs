@@ -1,4 +1,4 @@
-// The contextlake operations tool as a user runs it: the built ContextLake.Cli.dll in its own process,
+// The contextlake operations tool as a user runs it: the built contextlake.dll in its own process,
 // its standard output and error captured, its exit code awaited (or read while it still runs, for tail).
 using System.Diagnostics;
 using System.Text;
@@ -20,7 +20,7 @@ public sealed class ToolProcess : IDisposable
         process.BeginErrorReadLine();
     }
 
-    public static string ToolDll { get; } = NodeProcess.BuiltDll(Path.Combine("src", "Gateway", "Cli"), "ContextLake.Cli.dll");
+    public static string ToolDll { get; } = NodeProcess.BuiltDll(Path.Combine("src", "Gateway", "Cli"), "contextlake.dll");
 
     public string Output
     {
