@@ -4,6 +4,7 @@ using Prometheus;
 using ContextLake.Connectors.Framework;
 using ContextLake.Connectors.Http;
 using ContextLake.Connectors.Kafka;
+using ContextLake.Gateway.Admin;
 using ContextLake.Gateway.Connectors;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Operations;
@@ -33,7 +34,8 @@ catch (InvalidOperationException ex)
     return 2;
 }
 
-var errors = options.Validate().ToList();
+var adminOptions = builder.Configuration.GetSection(AdminOptions.Section).Get<AdminOptions>() ?? new AdminOptions();
+var errors = options.Validate().Concat(adminOptions.Validate()).ToList();
 EntitySchemas schemas = new(new Dictionary<string, IReadOnlyDictionary<string, ColumnType>>());
 if (errors.Count == 0)
 {
@@ -125,6 +127,7 @@ app.MapEntityEndpoints();
 app.MapDecisionReadEndpoints();
 app.MapViewEndpoints();
 app.MapConnectorEndpoints();
+app.MapAdminEndpoints(adminOptions);
 
 app.Logger.LogInformation("ContextLake node: journal {Provider}, HTTP {Urls}", options.Journal.Provider, options.Http.Urls);
 await app.RunAsync();
