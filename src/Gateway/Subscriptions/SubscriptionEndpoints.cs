@@ -59,6 +59,9 @@ public static class SubscriptionEndpoints
         if (catalog.Find(viewName) is not { } view)
             return new Problem(StatusCodes.Status404NotFound, "Unknown view",
                 $"parameter view: there is no view named '{viewName}' (views: {string.Join(", ", catalog.All.Select(v => v.Name).Order())})").ToResult();
+        if (view.Definition.Vector is not null)
+            return Problem.BadRequest("Invalid subscription",
+                $"parameter view: {viewName} is a vector view, which is searched with similar reads (POST /v1/read), not subscribed to; subscriptions follow aggregate views").ToResult();
         if (!view.Ready)
             return new Problem(StatusCodes.Status503ServiceUnavailable, "View not caught up",
                 $"parameter view: view {viewName} is still backfilling from the journal; see GET /v1/views/{viewName}").ToResult();

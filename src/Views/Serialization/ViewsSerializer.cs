@@ -5,6 +5,7 @@ using ContextLake.Platform.Serialization;
 using ContextLake.Views.Actors;
 using ContextLake.Views.Catalog;
 using ContextLake.Views.Subscriptions;
+using ContextLake.Views.Vectors;
 
 namespace ContextLake.Views.Serialization;
 
@@ -35,6 +36,11 @@ public sealed class ViewsSerializer : ManifestJsonSerializer
         Register("vb", ctx.ViewDeltaBatch);
         Register("vs", ctx.ViewKeySnapshot);
         Register("sn", ctx.ViewChangeNotice);
+        Register("xa", ctx.ApplyVectorChanges);
+        Register("xs", ctx.SearchVectors);
+        Register("xn", ctx.VectorNeighbors);
+        Register("xb", ctx.VectorChangeBatch);
+        Register("xS", ctx.VectorPartitionSnapshot);
     }
 
     public override int Identifier => SerializerId;
@@ -61,4 +67,9 @@ public sealed class ViewsSerializer : ManifestJsonSerializer
 [JsonSerializable(typeof(ViewDeltaBatch))]
 [JsonSerializable(typeof(ViewKeySnapshot))]
 [JsonSerializable(typeof(ViewChangeNotice))]
+[JsonSerializable(typeof(ApplyVectorChanges))]
+[JsonSerializable(typeof(SearchVectors))]
+[JsonSerializable(typeof(VectorNeighbors))]
+[JsonSerializable(typeof(VectorChangeBatch))]
+[JsonSerializable(typeof(VectorPartitionSnapshot))]
 internal sealed partial class ViewsJsonContext : JsonSerializerContext;
