@@ -7,10 +7,23 @@ using ContextLake.Platform.Ingest;
 
 namespace ContextLake.Connectors.Framework;
 
+/// <summary>Where a connector type runs in a cluster.</summary>
+public enum ConnectorPlacement
+{
+    /// <summary>One run in the whole cluster, on the connector manager singleton's node (a CDC slot, a file).</summary>
+    OncePerCluster,
+
+    /// <summary>A run on every node; the source itself spreads the work (Kafka: members of one consumer group).</summary>
+    EveryNode,
+}
+
 /// <summary>A connector type: one class and one registration. <see cref="Type"/> is the config's "type".</summary>
 public interface IConnectorFactory
 {
     string Type { get; }
+
+    /// <summary>The one place that says where connectors of this type run.</summary>
+    ConnectorPlacement Placement { get; }
 
     /// <summary>Checks the config; throws <see cref="ConnectorConfigException"/> naming the field.</summary>
     void Validate(ConnectorConfig config);
@@ -27,7 +40,7 @@ public interface IConnectorRun
 }
 
 /// <summary>A stream's position in its connector: read, applied, dead letters, and records held in memory by the source.</summary>
-public sealed record StreamStatus(string Stream, long Read, long Applied, long DeadLetters, long Buffered = 0);
+public sealed record StreamStatus(string Stream, long Read, long Applied, long DeadLetters, long Buffered = 0, string? Node = null);
 
 public sealed class ConnectorContext(
     string name, ActorSystem system, StreamApplier applier, EpochClock clock, DeadLetterStore deadLetters)
@@ -43,7 +56,11 @@ public sealed class ConnectorContext(
 
     public bool Paused => !_open.Task.IsCompleted;
 
-    public IReadOnlyCollection<StreamStatus> Streams => _streams.Values.OrderBy(s => s.Stream, StringComparer.Ordinal).ToList();
+    /// <summary>This node's streams of the connector, each tagged with this node's address.</summary>
+    public IReadOnlyCollection<StreamStatus> Streams =>
+        _streams.Values.Select(s => s with { Node = _node }).OrderBy(s => s.Stream, StringComparer.Ordinal).ToList();
+
+    private readonly string _node = ((ExtendedActorSystem)system).Provider.DefaultAddress.ToString();
 
     /// <summary>Where a stream resumes: just after what the committed epoch covers (see <see cref="EpochKnownAsync"/>).</summary>
     public long ResumeAfter(string stream) => Clock.Latest[stream];

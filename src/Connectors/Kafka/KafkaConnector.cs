@@ -14,6 +14,8 @@ public sealed class KafkaConnectorFactory(Func<string> defaultBootstrapServers) 
 {
     public string Type => "kafka";
 
+    public ConnectorPlacement Placement => ConnectorPlacement.EveryNode;
+
     public void Validate(ConnectorConfig config)
     {
         Topics(config);
