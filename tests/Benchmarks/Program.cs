@@ -157,6 +157,7 @@ report.AppendLine();
     report.AppendLine($"| {committed} | {seconds2:0.0} | {committed / seconds2:0} | {baseline / 1048576.0:0} | {peak / 1048576.0:0} |");
 }
 
+report.Append(await ContextLake.Benchmarks.Vectors.VectorScenario.RunAsync(quick));
 if (args.Contains("--cluster")) report.AppendLine().AppendLine(await ContextLake.Benchmarks.Cluster.ClusterScenario.RunAsync(quick));
 Console.WriteLine(report.ToString());
 return 0;
