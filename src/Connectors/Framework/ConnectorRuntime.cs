@@ -86,6 +86,31 @@ public sealed class ConnectorContext(
             _ => new StreamStatus(stream, read, applied, deadLetters),
             (_, old) => new StreamStatus(stream, Math.Max(old.Read, read), Math.Max(old.Applied, applied), old.DeadLetters + deadLetters, old.Buffered));
 
+    private readonly Dictionary<string, int> _holders = new(StringComparer.Ordinal);
+
+    /// <summary>A source of this node took the stream (a Kafka partition assigned to one of its consumers).</summary>
+    public void Hold(string stream)
+    {
+        lock (_holders) _holders[stream] = _holders.GetValueOrDefault(stream) + 1;
+    }
+
+    /// <summary>A source gave the stream up (partition revoked). Once no source of this node holds it, its status
+    /// comes from its new owner, maybe on another node, and this node stops listing it.</summary>
+    public void Release(string stream)
+    {
+        lock (_holders)
+        {
+            var left = _holders.GetValueOrDefault(stream) - 1;
+            if (left > 0)
+            {
+                _holders[stream] = left;
+                return;
+            }
+            _holders.Remove(stream);
+            _streams.TryRemove(stream, out _);
+        }
+    }
+
     /// <summary>How many records the source holds in memory for the stream (its backpressure bound shows here).</summary>
     public void ReportBuffered(string stream, long buffered) =>
         _streams.AddOrUpdate(stream,

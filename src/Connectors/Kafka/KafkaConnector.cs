@@ -134,6 +134,7 @@ internal sealed class KafkaRun : IConnectorRun
             .SelectAsyncUnordered(1024, async pair =>
             {
                 var stream = new ConnectorStream(context, KafkaConnectorFactory.StreamOf(context.Name, pair.Partition), mapping);
+                context.Hold(stream.Stream);
                 await pair.Records
                     .GroupedWithin(batch, TimeSpan.FromMilliseconds(20))
                     .SelectAsync(1, async records =>
@@ -145,6 +146,8 @@ internal sealed class KafkaRun : IConnectorRun
                         return raw.Count;
                     })
                     .RunWith(Sink.Ignore<int>(), materializer);
+                // The partition was revoked (or the run stops): another member of the group, maybe on another node, owns it now.
+                context.Release(stream.Stream);
                 return pair.Partition;
             })
             .ToMaterialized(Sink.Ignore<TopicPartition>(), Keep.Both)

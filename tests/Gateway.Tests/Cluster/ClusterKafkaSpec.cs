@@ -52,6 +52,9 @@ public sealed class ClusterKafkaSpec(ITestOutputHelper output) : JournalLifetime
         Assert.Equal(2, nodes.Count);
         Assert.Contains(cluster.SeedNodes[0], nodes.Keys);
         Assert.Contains(cluster.SeedNodes[1], nodes.Keys);
+        // A partition is listed by the node that owns it now, not also by the one it was revoked from.
+        var listed = nodes.Values.SelectMany(s => s).ToList();
+        Assert.Equal(listed.Count, listed.Distinct().Count());
     }
 
     private static int Amount(int i) => i % 50 + 1;
