@@ -84,7 +84,6 @@ public sealed class ClusterChaosSpec(ITestOutputHelper output) : JournalLifetime
             await Task.WhenAll(writers.Concat(readers));
         }
 
-        File.WriteAllText("/tmp/chaos-nodes.log", cluster.Output);
         foreach (var line in cluster.Output.Split('\n').Where(l => l.StartsWith("---", StringComparison.Ordinal) ||
                      l.Contains("resumes at epoch", StringComparison.Ordinal) || l.Contains("SBR took decision", StringComparison.Ordinal)))
             output.WriteLine(line);
