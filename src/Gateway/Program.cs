@@ -109,6 +109,8 @@ builder.Services.AddSingleton(subscriptions);
 builder.Services.AddSingleton<SharedViewReads>();
 builder.Services.AddSingleton(connectorTypes);
 builder.Services.AddSingleton(deadLetters);
+builder.Services.AddSingleton<NodeDrain>();
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = GracefulLeave.ShutdownTimeout(options));
 builder.Services.AddHostedService(sp => new ConfiguredConnectors(configuredConnectors, sp.GetRequiredService<ActorRegistry>(), sp.GetRequiredService<ILogger<ConfiguredConnectors>>()));
 builder.Services.AddHostedService<ConfiguredViews>();
 builder.Services.AddProblemDetails();
@@ -122,6 +124,7 @@ builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
     .WithConnectors(options, catalog, clock, connectorTypes, deadLetters));
 
 var app = builder.Build();
+app.UseGracefulLeave(options);
 app.UseStatusCodePages();
 app.UseHttpMetrics();
 app.MapMetrics("/metrics");

@@ -159,6 +159,7 @@ report.AppendLine();
 
 report.Append(await ContextLake.Benchmarks.Vectors.VectorScenario.RunAsync(quick));
 report.AppendLine().Append(await ContextLake.Benchmarks.Subscriptions.SubscriptionScenario.RunAsync(quick));
+if (args.Contains("--cluster")) report.AppendLine().AppendLine(await ContextLake.Benchmarks.Cluster.ClusterScenario.RunAsync(quick));
 Console.WriteLine(report.ToString());
 return 0;
 

@@ -19,6 +19,8 @@ public sealed class CdcConnectorFactory : IConnectorFactory
 
     public string Type => "postgres-cdc";
 
+    public ConnectorPlacement Placement => ConnectorPlacement.OncePerCluster;
+
     public void Validate(ConnectorConfig config)
     {
         Settings(config).Validate();

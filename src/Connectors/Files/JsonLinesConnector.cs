@@ -8,6 +8,8 @@ public sealed class JsonLinesConnectorFactory : IConnectorFactory
 {
     public string Type => "jsonl";
 
+    public ConnectorPlacement Placement => ConnectorPlacement.OncePerCluster;
+
     public void Validate(ConnectorConfig config)
     {
         config.RequiredString("path");

@@ -6,6 +6,21 @@ namespace ContextLake.Connectors.Framework;
 
 public sealed record ConnectorConfig(string Name, JsonElement Config)
 {
+    /// <summary>The config from its JSON text; not an object or not JSON is a <see cref="ConnectorConfigException"/>.</summary>
+    public static ConnectorConfig Parse(string name, string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ConnectorConfigException(name, "", "must be a JSON object");
+            return new ConnectorConfig(name, doc.RootElement.Clone());
+        }
+        catch (JsonException ex)
+        {
+            throw new ConnectorConfigException(name, "", $"is not valid JSON: {ex.Message}");
+        }
+    }
+
     public string Type => OptionalString("type") ?? throw new ConnectorConfigException(Name, "type", "is required");
 
     public string RequiredString(string field) =>

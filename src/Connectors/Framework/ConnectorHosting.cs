@@ -1,4 +1,4 @@
-// Registers the connector manager singleton with the connector types this node knows.
+// Registers the connector manager singleton and this node's runner of the connectors that run on every node.
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
@@ -20,5 +20,12 @@ public static class ConnectorHosting
                 var applier = ViewsHosting.CreateStreamApplier(system, registry, options, catalog);
                 return Props.Create(() => new ConnectorManager(types, system, applier, clock, deadLetters));
             },
-            new ClusterSingletonOptions());
+            new ClusterSingletonOptions())
+        .WithActors((system, registry) =>
+        {
+            var applier = ViewsHosting.CreateStreamApplier(system, registry, options, catalog);
+            var manager = registry.Get<ConnectorManagerKey>();
+            system.ActorOf(Props.Create(() => new ConnectorNodeRunner(types,
+                name => new ConnectorContext(name, system, applier, clock, deadLetters), manager)), "connector-runner");
+        });
 }

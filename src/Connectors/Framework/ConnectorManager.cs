@@ -1,7 +1,9 @@
-// The connector manager (a persistent cluster singleton): keeps the declared connectors and their
-// paused state across restarts, runs each one, restarts a failed one after a pause, and answers status.
-using System.Text.Json;
+// The connector manager (a persistent cluster singleton): keeps the declared connectors and their paused
+// state across restarts and failovers, runs those whose type runs once in the cluster (CDC, files), and
+// publishes every declaration to each node's ConnectorNodeRunner, which runs those whose type runs on every
+// node (Kafka). Status joins its own streams with what every node reports, each stream with its node.
 using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Akka.Persistence;
 using ContextLake.Platform.Epochs;
@@ -11,47 +13,48 @@ namespace ContextLake.Connectors.Framework;
 
 public sealed class ConnectorManager : ReceivePersistentActor, IWithTimers
 {
-    private sealed record Failed(string Name, long Generation, string Reason);
-    private sealed record Restart(string Name);
-
-    private sealed class Running(ConnectorConfig config, bool paused)
+    private sealed record PublishDeclared
     {
-        public ConnectorConfig Config { get; } = config;
-        public bool Paused { get; set; } = paused;
-        public ConnectorContext? Context { get; set; }
-        public IConnectorRun? Run { get; set; }
-        public string? Error { get; set; }
-        public long Generation { get; set; }
+        public static PublishDeclared Instance { get; } = new();
     }
+
+    /// <summary>A node's report older than this is left out of the status (the node left or died).</summary>
+    private static readonly TimeSpan ReportsExpireAfter = TimeSpan.FromSeconds(5);
 
     private readonly ConnectorTypes _types;
     private readonly Func<string, ConnectorContext> _contextFor;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, Running> _connectors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LocalConnector> _connectors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DateTimeOffset At, NodeConnectorStreams Report)> _nodeReports = new(StringComparer.Ordinal);
+    private readonly IActorRef _mediator = DistributedPubSub.Get(Context.System).Mediator;
 
     public ConnectorManager(ConnectorTypes types, ActorSystem system, StreamApplier applier, EpochClock clock, DeadLetterStore deadLetters)
     {
         _types = types;
         _contextFor = name => new ConnectorContext(name, system, applier, clock, deadLetters);
 
-        Recover<ConnectorCreated>(c => _connectors[c.Name] = new Running(Parse(c.Name, c.ConfigJson), paused: false));
+        Recover<ConnectorCreated>(c => _connectors[c.Name] = new LocalConnector(ConnectorConfig.Parse(c.Name, c.ConfigJson), paused: false));
         Recover<ConnectorDeleted>(d => _connectors.Remove(d.Name));
-        Recover<ConnectorPaused>(p => { if (_connectors.TryGetValue(p.Name, out var r)) r.Paused = true; });
-        Recover<ConnectorResumed>(p => { if (_connectors.TryGetValue(p.Name, out var r)) r.Paused = false; });
+        Recover<ConnectorPaused>(p => { if (_connectors.TryGetValue(p.Name, out var r)) r.SetPaused(true); });
+        Recover<ConnectorResumed>(p => { if (_connectors.TryGetValue(p.Name, out var r)) r.SetPaused(false); });
         Recover<RecoveryCompleted>(_ =>
         {
-            foreach (var name in _connectors.Keys.ToList()) StartRun(name);
+            foreach (var name in _connectors.Keys.ToList()) StartHere(name);
+            Publish();
+            // Nodes that join later, or missed a publication, learn the declarations within a second or two.
+            Timers.StartPeriodicTimer("publish", PublishDeclared.Instance, TimeSpan.FromSeconds(2));
         });
 
         Command<CreateConnector>(Create);
         Command<DeleteConnector>(d => WithConnector(d.Name, r =>
         {
             var replyTo = Sender;
-            Persist(new ConnectorDeleted(d.Name), _ =>
+            Persist(new ConnectorDeleted(d.Name), deleted =>
             {
                 var info = Info(d.Name, r);
                 _connectors.Remove(d.Name);
-                r.Run?.StopAsync();
+                _ = r.StopAsync();
+                Publish();
                 replyTo.Tell(new ConnectorReply(info, null, null));
             });
         }));
@@ -60,8 +63,8 @@ public sealed class ConnectorManager : ReceivePersistentActor, IWithTimers
             var replyTo = Sender;
             Persist(new ConnectorPaused(p.Name), _ =>
             {
-                r.Paused = true;
-                r.Context?.Pause();
+                r.SetPaused(true);
+                Publish();
                 replyTo.Tell(new ConnectorReply(Info(p.Name, r), null, null));
             });
         }));
@@ -70,27 +73,34 @@ public sealed class ConnectorManager : ReceivePersistentActor, IWithTimers
             var replyTo = Sender;
             Persist(new ConnectorResumed(p.Name), _ =>
             {
-                r.Paused = false;
-                r.Context?.Resume();
+                r.SetPaused(false);
+                Publish();
                 replyTo.Tell(new ConnectorReply(Info(p.Name, r), null, null));
             });
         }));
         Command<ListConnectors>(_ => Sender.Tell(new ConnectorList(
             _connectors.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => Info(c.Key, c.Value)).ToList())));
-        Command<Failed>(f =>
+        Command<NodeConnectorStreams>(r => _nodeReports[r.Node] = (DateTimeOffset.UtcNow, r));
+        Command<PublishDeclared>(_ => Publish());
+        Command<ConnectorRunFailed>(f =>
         {
-            if (!_connectors.TryGetValue(f.Name, out var r) || r.Generation != f.Generation) return;
-            r.Error = f.Reason;
-            r.Run = null;
-            _log.Warning("connector {0} failed: {1}; restarting in 5 s", f.Name, f.Reason);
-            Timers.StartSingleTimer("restart-" + f.Name, new Restart(f.Name), TimeSpan.FromSeconds(5));
+            if (!_connectors.TryGetValue(f.Name, out var r) || !r.Failed(f)) return;
+            _log.Warning("connector {0} failed: {1}; restarting in {2}", f.Name, f.Reason, LocalConnector.RestartAfter);
+            Timers.StartSingleTimer("restart-" + f.Name, new RestartConnector(f.Name), LocalConnector.RestartAfter);
         });
-        Command<Restart>(r => StartRun(r.Name));
+        Command<RestartConnector>(r => StartHere(r.Name));
     }
 
     public override string PersistenceId => "connector-manager";
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PostStop()
+    {
+        // On failover the singleton's successor starts these again on its node, resuming at the committed epoch.
+        foreach (var c in _connectors.Values) _ = c.StopAsync();
+        base.PostStop();
+    }
 
     private void Create(CreateConnector c)
     {
@@ -101,7 +111,7 @@ public sealed class ConnectorManager : ReceivePersistentActor, IWithTimers
         }
         try
         {
-            var config = Parse(c.Name, c.ConfigJson);
+            var config = ConnectorConfig.Parse(c.Name, c.ConfigJson);
             _types.For(config).Validate(config);
         }
         catch (ConnectorConfigException ex)
@@ -112,59 +122,54 @@ public sealed class ConnectorManager : ReceivePersistentActor, IWithTimers
         var replyTo = Sender;
         Persist(new ConnectorCreated(c.Name, c.ConfigJson), e =>
         {
-            _connectors[e.Name] = new Running(Parse(e.Name, e.ConfigJson), paused: false);
-            StartRun(e.Name);
+            _connectors[e.Name] = new LocalConnector(ConnectorConfig.Parse(e.Name, e.ConfigJson), paused: false);
+            StartHere(e.Name);
+            Publish();
             replyTo.Tell(new ConnectorReply(Info(e.Name, _connectors[e.Name]), null, null));
         });
     }
 
-    private void StartRun(string name)
+    /// <summary>Starts a connector here when its type runs once in the cluster; the others run on every node's runner.</summary>
+    private void StartHere(string name)
     {
-        if (!_connectors.TryGetValue(name, out var r) || r.Run is not null) return;
-        var self = Self;
-        var generation = ++r.Generation;
+        if (!_connectors.TryGetValue(name, out var r) || RunsOnEveryNode(r)) return;
+        r.Start(Self, _types, _contextFor);
+    }
+
+    private bool RunsOnEveryNode(LocalConnector r)
+    {
         try
         {
-            var context = r.Context ?? _contextFor(name);
-            if (r.Paused) context.Pause();
-            r.Context = context;
-            r.Run = _types.For(r.Config).Start(r.Config, context);
-            r.Error = null;
-            r.Run.Completion.ContinueWith(t =>
-            {
-                var reason = t.Exception?.GetBaseException().Message ?? (t.IsCanceled ? "cancelled" : "the connector stopped");
-                self.Tell(new Failed(name, generation, reason));
-            }, TaskContinuationOptions.NotOnRanToCompletion);
+            return _types.For(r.Config).Placement == ConnectorPlacement.EveryNode;
         }
-        catch (Exception ex) when (ex is ConnectorConfigException or InvalidOperationException or ArgumentException)
+        catch (ConnectorConfigException)
         {
-            self.Tell(new Failed(name, generation, ex.Message));
+            return false;
         }
     }
 
-    private void WithConnector(string name, Action<Running> then)
+    private void Publish() => _mediator.Tell(new Publish(ConnectorTopics.Declared, new DeclaredConnectors(
+        _connectors.Select(c => new DeclaredConnector(c.Key, c.Value.Config.Config.GetRawText(), c.Value.Paused)).ToList())));
+
+    private void WithConnector(string name, Action<LocalConnector> then)
     {
         if (_connectors.TryGetValue(name, out var r)) then(r);
         else Sender.Tell(new ConnectorReply(null, $"there is no connector named '{name}'", "NotFound"));
     }
 
-    private static ConnectorInfo Info(string name, Running r) => new(
-        name, r.Config.Type, r.Config.Config.GetRawText(),
-        r.Error is not null ? "FAILED" : r.Paused ? "PAUSED" : "RUNNING",
-        r.Error,
-        r.Context?.Streams.ToList() ?? []);
-
-    private static ConnectorConfig Parse(string name, string json)
+    private ConnectorInfo Info(string name, LocalConnector r)
     {
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ConnectorConfigException(name, "", "must be a JSON object");
-            return new ConnectorConfig(name, doc.RootElement.Clone());
-        }
-        catch (JsonException ex)
-        {
-            throw new ConnectorConfigException(name, "", $"is not valid JSON: {ex.Message}");
-        }
+        if (!RunsOnEveryNode(r))
+            return new ConnectorInfo(name, r.Config.Type, r.Config.Config.GetRawText(), r.State, r.Error, r.Context?.Streams.ToList() ?? []);
+
+        var now = DateTimeOffset.UtcNow;
+        var states = _nodeReports.Values.Where(x => now - x.At < ReportsExpireAfter)
+            .SelectMany(x => x.Report.Connectors.Where(c => c.Name == name).Select(c => (x.Report.Node, State: c)))
+            .ToList();
+        var errors = states.Where(s => s.State.Error is not null).Select(s => $"{s.Node}: {s.State.Error}").ToList();
+        var error = errors.Count > 0 ? string.Join("; ", errors) : null;
+        var state = error is not null ? "FAILED" : r.Paused ? "PAUSED" : "RUNNING";
+        var streams = states.SelectMany(s => s.State.Streams).OrderBy(s => s.Stream, StringComparer.Ordinal).ThenBy(s => s.Node, StringComparer.Ordinal).ToList();
+        return new ConnectorInfo(name, r.Config.Type, r.Config.Config.GetRawText(), state, error, streams);
     }
 }

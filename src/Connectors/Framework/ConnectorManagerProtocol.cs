@@ -34,3 +34,21 @@ public sealed record ConnectorResumed(string Name) : IConnectorMessage;
 
 /// <summary>Key under which the manager's singleton proxy is registered.</summary>
 public sealed class ConnectorManagerKey;
+
+// Across nodes: the manager publishes what is declared; every node runs its share and reports its streams.
+
+/// <summary>Every declared connector and whether it is paused, published by the manager to every node's runner.</summary>
+public sealed record DeclaredConnectors(IReadOnlyList<DeclaredConnector> Connectors) : IConnectorMessage;
+
+public sealed record DeclaredConnector(string Name, string ConfigJson, bool Paused);
+
+/// <summary>What one node runs of the connectors that run on every node, reported to the manager every second.</summary>
+public sealed record NodeConnectorStreams(string Node, IReadOnlyList<NodeConnectorState> Connectors) : IConnectorMessage;
+
+public sealed record NodeConnectorState(string Name, string? Error, IReadOnlyList<StreamStatus> Streams);
+
+public static class ConnectorTopics
+{
+    /// <summary>DistributedPubSub topic of <see cref="DeclaredConnectors"/>.</summary>
+    public const string Declared = "contextlake-connectors";
+}

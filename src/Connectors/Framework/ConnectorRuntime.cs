@@ -7,10 +7,23 @@ using ContextLake.Platform.Ingest;
 
 namespace ContextLake.Connectors.Framework;
 
+/// <summary>Where a connector type runs in a cluster.</summary>
+public enum ConnectorPlacement
+{
+    /// <summary>One run in the whole cluster, on the connector manager singleton's node (a CDC slot, a file).</summary>
+    OncePerCluster,
+
+    /// <summary>A run on every node; the source itself spreads the work (Kafka: members of one consumer group).</summary>
+    EveryNode,
+}
+
 /// <summary>A connector type: one class and one registration. <see cref="Type"/> is the config's "type".</summary>
 public interface IConnectorFactory
 {
     string Type { get; }
+
+    /// <summary>The one place that says where connectors of this type run.</summary>
+    ConnectorPlacement Placement { get; }
 
     /// <summary>Checks the config; throws <see cref="ConnectorConfigException"/> naming the field.</summary>
     void Validate(ConnectorConfig config);
@@ -27,7 +40,7 @@ public interface IConnectorRun
 }
 
 /// <summary>A stream's position in its connector: read, applied, dead letters, and records held in memory by the source.</summary>
-public sealed record StreamStatus(string Stream, long Read, long Applied, long DeadLetters, long Buffered = 0);
+public sealed record StreamStatus(string Stream, long Read, long Applied, long DeadLetters, long Buffered = 0, string? Node = null);
 
 public sealed class ConnectorContext(
     string name, ActorSystem system, StreamApplier applier, EpochClock clock, DeadLetterStore deadLetters)
@@ -43,7 +56,11 @@ public sealed class ConnectorContext(
 
     public bool Paused => !_open.Task.IsCompleted;
 
-    public IReadOnlyCollection<StreamStatus> Streams => _streams.Values.OrderBy(s => s.Stream, StringComparer.Ordinal).ToList();
+    /// <summary>This node's streams of the connector, each tagged with this node's address.</summary>
+    public IReadOnlyCollection<StreamStatus> Streams =>
+        _streams.Values.Select(s => s with { Node = _node }).OrderBy(s => s.Stream, StringComparer.Ordinal).ToList();
+
+    private readonly string _node = ((ExtendedActorSystem)system).Provider.DefaultAddress.ToString();
 
     /// <summary>Where a stream resumes: just after what the committed epoch covers (see <see cref="EpochKnownAsync"/>).</summary>
     public long ResumeAfter(string stream) => Clock.Latest[stream];
@@ -68,6 +85,31 @@ public sealed class ConnectorContext(
         _streams.AddOrUpdate(stream,
             _ => new StreamStatus(stream, read, applied, deadLetters),
             (_, old) => new StreamStatus(stream, Math.Max(old.Read, read), Math.Max(old.Applied, applied), old.DeadLetters + deadLetters, old.Buffered));
+
+    private readonly Dictionary<string, int> _holders = new(StringComparer.Ordinal);
+
+    /// <summary>A source of this node took the stream (a Kafka partition assigned to one of its consumers).</summary>
+    public void Hold(string stream)
+    {
+        lock (_holders) _holders[stream] = _holders.GetValueOrDefault(stream) + 1;
+    }
+
+    /// <summary>A source gave the stream up (partition revoked). Once no source of this node holds it, its status
+    /// comes from its new owner, maybe on another node, and this node stops listing it.</summary>
+    public void Release(string stream)
+    {
+        lock (_holders)
+        {
+            var left = _holders.GetValueOrDefault(stream) - 1;
+            if (left > 0)
+            {
+                _holders[stream] = left;
+                return;
+            }
+            _holders.Remove(stream);
+            _streams.TryRemove(stream, out _);
+        }
+    }
 
     /// <summary>How many records the source holds in memory for the stream (its backpressure bound shows here).</summary>
     public void ReportBuffered(string stream, long buffered) =>

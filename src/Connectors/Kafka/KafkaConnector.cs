@@ -14,6 +14,8 @@ public sealed class KafkaConnectorFactory(Func<string> defaultBootstrapServers) 
 {
     public string Type => "kafka";
 
+    public ConnectorPlacement Placement => ConnectorPlacement.EveryNode;
+
     public void Validate(ConnectorConfig config)
     {
         Topics(config);
@@ -132,6 +134,7 @@ internal sealed class KafkaRun : IConnectorRun
             .SelectAsyncUnordered(1024, async pair =>
             {
                 var stream = new ConnectorStream(context, KafkaConnectorFactory.StreamOf(context.Name, pair.Partition), mapping);
+                context.Hold(stream.Stream);
                 await pair.Records
                     .GroupedWithin(batch, TimeSpan.FromMilliseconds(20))
                     .SelectAsync(1, async records =>
@@ -143,6 +146,8 @@ internal sealed class KafkaRun : IConnectorRun
                         return raw.Count;
                     })
                     .RunWith(Sink.Ignore<int>(), materializer);
+                // The partition was revoked (or the run stops): another member of the group, maybe on another node, owns it now.
+                context.Release(stream.Stream);
                 return pair.Partition;
             })
             .ToMaterialized(Sink.Ignore<TopicPartition>(), Keep.Both)

@@ -35,6 +35,8 @@ public sealed class ConnectorSerializer : ManifestJsonSerializer
         Register("kD", ctx.ConnectorDeleted);
         Register("kP", ctx.ConnectorPaused);
         Register("kS", ctx.ConnectorResumed);
+        Register("kx", ctx.DeclaredConnectors);
+        Register("kn", ctx.NodeConnectorStreams);
     }
 
     public override int Identifier => SerializerId;
@@ -62,4 +64,6 @@ public sealed class ConnectorSerializer : ManifestJsonSerializer
 [JsonSerializable(typeof(ConnectorDeleted))]
 [JsonSerializable(typeof(ConnectorPaused))]
 [JsonSerializable(typeof(ConnectorResumed))]
+[JsonSerializable(typeof(DeclaredConnectors))]
+[JsonSerializable(typeof(NodeConnectorStreams))]
 internal sealed partial class ConnectorJsonContext : JsonSerializerContext;

@@ -13,7 +13,7 @@ namespace ContextLake.Gateway.Connectors;
 
 public sealed record CreateConnectorDoc(string Name, JsonElement Config);
 
-public sealed record StreamStatusDoc(string Stream, long Read, long Applied, long Committed, long Lag, long DeadLetters, long Buffered);
+public sealed record StreamStatusDoc(string Stream, long Read, long Applied, long Committed, long Lag, long DeadLetters, long Buffered, string? Node);
 
 public sealed record ConnectorStatusDoc(string Name, string Type, string State, string? Error, JsonElement Config, long DeadLetters, IReadOnlyList<StreamStatusDoc> Streams);
 
@@ -114,7 +114,7 @@ public static class ConnectorEndpoints
     private static async Task<ConnectorStatusDoc> Doc(ConnectorInfo c, EpochClock clock, DeadLetterStore deadLetters, CancellationToken cancel)
     {
         var latest = clock.Latest;
-        var streams = c.Streams.Select(s => new StreamStatusDoc(s.Stream, s.Read, s.Applied, latest[s.Stream], Math.Max(0, s.Read - latest[s.Stream]), s.DeadLetters, s.Buffered)).ToList();
+        var streams = c.Streams.Select(s => new StreamStatusDoc(s.Stream, s.Read, s.Applied, latest[s.Stream], Math.Max(0, s.Read - latest[s.Stream]), s.DeadLetters, s.Buffered, s.Node)).ToList();
         using var config = JsonDocument.Parse(c.ConfigJson);
         return new ConnectorStatusDoc(c.Name, c.Type, c.State, c.Error, config.RootElement.Clone(), await deadLetters.CountAsync(c.Name, cancel), streams);
     }

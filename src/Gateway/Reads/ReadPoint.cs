@@ -1,5 +1,5 @@
-// Which epoch a read is answered at: the latest, epoch=N (410 when older than the history, 400 when
-// newer than the latest), after=STREAM@OFFSET (wait until committed; 504 after the timeout), or
+// Which epoch a read is answered at: the latest, epoch=N (410 when older than the history; one newer
+// than this node has seen is waited for, 504 after the timeout), after=STREAM@OFFSET (wait until committed; 504 after the timeout), or
 // consistency=stale-ok (never wait; say how old). Every value in one answer is read at this one epoch.
 using System.Globalization;
 using ContextLake.Gateway.Problems;
@@ -76,9 +76,20 @@ public static class ReadPoints
         Epoch epoch;
         if (req.Epoch is { } n)
         {
-            var latest = clock.Latest;
-            if (n > latest.N)
-                return (null, Problem.BadRequest("Invalid read", $"epoch {n} is newer than the latest committed epoch {latest.N}"));
+            if (n > clock.Latest.N)
+            {
+                // Monotonic reads across nodes: a client passes the epoch another node answered it with; this
+                // node may not have heard of it yet, so it waits for it rather than answering older.
+                try
+                {
+                    await clock.WaitAsync(e => e.N >= n, timeout, cancel);
+                }
+                catch (TimeoutException)
+                {
+                    return (null, new Problem(StatusCodes.Status504GatewayTimeout, "Epoch not committed in time",
+                        $"epoch {n} is newer than the latest committed epoch {clock.Latest.N} and was not committed within {timeout.TotalMilliseconds:0} ms (parameter timeout)"));
+                }
+            }
             var found = clock.Find(n);
             if (found is null)
                 return (null, new Problem(StatusCodes.Status410Gone, "Epoch no longer readable",

@@ -60,6 +60,13 @@ public sealed class NodeOptions
         if (Journal.Provider == JournalProvider.Sqlite && Cluster.SeedNodes.Length > 1)
             errors.Add($"{Section}:Cluster:SeedNodes: {Cluster.SeedNodes.Length} seed nodes form a cluster of several nodes, " +
                        $"but {Section}:Journal:Provider is sqlite, which serves one node only; use postgresql");
+        else if (Journal.Provider == JournalProvider.Sqlite && Cluster.SeedNodes.Length == 1 && !Cluster.IsSelf(Cluster.SeedNodes[0]))
+            errors.Add($"{Section}:Cluster:SeedNodes: '{Cluster.SeedNodes[0]}' is another node ({Cluster.SelfAddress} is this one), so this node " +
+                       $"would join a cluster of several nodes, but {Section}:Journal:Provider is sqlite, which serves one node only; use postgresql");
+        Check(Cluster.StableAfter >= TimeSpan.FromSeconds(1) && Cluster.StableAfter <= TimeSpan.FromMinutes(10), "Cluster:StableAfter",
+            $"{Cluster.StableAfter} is outside 1 s..10 min");
+        Check(Cluster.DrainPeriod >= TimeSpan.Zero && Cluster.DrainPeriod <= TimeSpan.FromMinutes(1), "Cluster:DrainPeriod",
+            $"{Cluster.DrainPeriod} is outside 0..1 min");
 
         Check(Entities.SnapshotEvery is >= 1, "Entities:SnapshotEvery", $"{Entities.SnapshotEvery} must be at least 1");
         Check(Entities.PassivateAfter > TimeSpan.Zero, "Entities:PassivateAfter", "must be positive");
@@ -178,6 +185,20 @@ public sealed class ClusterNodeOptions
 
     /// <summary>Never changes for a cluster's life; about ten per node you expect.</summary>
     public int Shards { get; set; } = 100;
+
+    /// <summary>The split-brain resolver (keep-majority) decides only after the members it cannot reach stayed
+    /// the same this long; a killed node is downed, and its singletons and shards move, after about twice this.</summary>
+    public TimeSpan StableAfter { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>On SIGTERM the node answers 503 with Retry-After (and /readyz fails) for this long before it stops
+    /// listening, so clients and load balancers move to other nodes before connections are refused.</summary>
+    public TimeSpan DrainPeriod { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>This node's Akka address as seed nodes spell it.</summary>
+    public string SelfAddress => $"akka.tcp://{SystemName}@{Hostname}:{Port}";
+
+    /// <summary>True when <paramref name="seed"/> names this node (the first node of a cluster lists itself).</summary>
+    public bool IsSelf(string seed) => string.Equals(seed.TrimEnd('/'), SelfAddress, StringComparison.OrdinalIgnoreCase);
 }
 
 public sealed class EntityOptions

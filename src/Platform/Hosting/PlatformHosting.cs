@@ -30,6 +30,7 @@ public static class PlatformHosting
         this AkkaConfigurationBuilder builder, NodeOptions options, JournalDatabase journal, EpochClock clock)
     {
         builder
+            .AddHocon(ClusterHocon(options.Cluster), HoconAddMode.Prepend)
             .AddHocon(journal.ToHocon().WithFallback(DefaultConfig), HoconAddMode.Prepend)
             .AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
             .WithRemoting(options.Cluster.Hostname, options.Cluster.Port)
@@ -63,4 +64,7 @@ public static class PlatformHosting
         return builder;
     }
 
+    /// <summary>The cluster timings users set: how long the split-brain resolver waits before downing.</summary>
+    private static Config ClusterHocon(ClusterNodeOptions cluster) => ConfigurationFactory.ParseString(
+        $"akka.cluster.split-brain-resolver.stable-after = {(long)cluster.StableAfter.TotalMilliseconds}ms");
 }

@@ -40,4 +40,27 @@ public sealed class NodeOptionsSpecs
         var options = new NodeOptions { Cluster = { SeedNodes = ["akka.tcp://contextlake@a:4053", "akka.tcp://contextlake@b:4053"] } };
         Assert.Contains(options.Validate(), e => e.Contains("ContextLake:Journal:Provider is sqlite"));
     }
+
+    [Fact]
+    public void sqlite_with_one_seed_node_that_is_another_node_is_refused_naming_the_setting()
+    {
+        var options = new NodeOptions { Cluster = { Port = 4053, SeedNodes = ["akka.tcp://contextlake@127.0.0.1:4054"] } };
+        Assert.Contains(options.Validate(), e => e.StartsWith("ContextLake:Cluster:SeedNodes:") && e.Contains("127.0.0.1:4054") && e.Contains("sqlite"));
+    }
+
+    [Fact]
+    public void sqlite_with_itself_as_the_only_seed_node_is_a_cluster_of_one()
+    {
+        var options = new NodeOptions { Cluster = { Port = 4053, SeedNodes = ["akka.tcp://contextlake@127.0.0.1:4053"] } };
+        Assert.Empty(options.Validate());
+    }
+
+    [Fact]
+    public void cluster_timings_outside_their_range_are_refused()
+    {
+        var options = new NodeOptions { Cluster = { StableAfter = TimeSpan.Zero, DrainPeriod = TimeSpan.FromMinutes(5) } };
+        var errors = options.Validate();
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:Cluster:StableAfter:"));
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:Cluster:DrainPeriod:"));
+    }
 }
