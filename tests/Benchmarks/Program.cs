@@ -1,6 +1,7 @@
 // The benchmark suite: every scenario in one invocation on this machine, written to OUT/benchmarks.md with
 // PNG charts in OUT/benchmarks/. `dotnet run -c Release --project tests/Benchmarks -- --out docs`;
-// `--quick` runs every scenario briefly (the test suite does, to test the instruments).
+// `--quick` runs every scenario briefly (the test suite does, to test the instruments); `--postgres` puts the
+// nodes' journals on CONTEXTLAKE_TEST_POSTGRES instead of SQLite; `--only a,b` runs the named scenarios.
 // A scenario is a `static Task<string> RunAsync(bool quick)` returning its Markdown section: add it below, one line.
 using System.Diagnostics;
 using System.Text;
@@ -21,6 +22,7 @@ using ContextLake.Benchmarks.Support;
 ];
 
 var quick = args.Contains("--quick");
+if (args.Contains("--postgres")) Bench.Journal = ContextLake.Platform.Hosting.JournalProvider.PostgreSql;
 var outIndex = Array.IndexOf(args, "--out");
 var output = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : "docs");
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',');

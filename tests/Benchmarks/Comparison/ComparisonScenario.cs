@@ -20,9 +20,9 @@ public static class ComparisonScenario
 
     public static async Task<string> RunAsync(bool quick)
     {
-        var backlog = quick ? 1_000 : 20_000;
-        var rate = quick ? 300 : 2_000;
-        var seconds = quick ? 2 : 10;
+        var backlog = quick ? 500 : 20_000;
+        var rate = quick ? 200 : 2_000;
+        var seconds = quick ? 1 : 10;
         var readers = quick ? 2 : 8;
         var deadline = TimeSpan.FromSeconds(quick ? 60 : 120);
 

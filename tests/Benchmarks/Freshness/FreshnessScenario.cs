@@ -11,7 +11,7 @@ public static class FreshnessScenario
 {
     public static async Task<string> RunAsync(bool quick)
     {
-        double[] rates = quick ? [500] : [1_000, 5_000, 10_000];
+        double[] rates = quick ? [200] : [1_000, 5_000, 10_000];
         var seconds = quick ? 2 : 10;
         var md = new StringBuilder();
         md.AppendLine("## 2. Freshness: produce → visible at the committed epoch");

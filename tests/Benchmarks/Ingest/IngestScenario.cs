@@ -13,10 +13,10 @@ public static class IngestScenario
 {
     public static async Task<string> RunAsync(bool quick)
     {
-        var seconds = quick ? 3 : 15;
-        var kafkaRecords = quick ? 3_000 : 50_000;
+        var seconds = quick ? 2 : 15;
+        var kafkaRecords = quick ? 1_000 : 50_000;
         var md = new StringBuilder();
-        md.AppendLine("## 1. Ingest to committed");
+        md.AppendLine($"## 1. Ingest to committed ({Bench.Journal} journal)");
         md.AppendLine();
 
         await using var node = await BenchNode.StartAsync();
@@ -63,7 +63,7 @@ public static class IngestScenario
         [
             ["HTTP, 8 writers, batches of 100", $"{httpEvents}", F(httpSeconds, "0.0"), F(httpRate, "0"), F(httpRate / raw.EventsPerSecond * 100, "0") + " %"],
             ["Kafka backlog, 1 partition, connector batch 500 (rate from the first committed record on)", $"{visibility.Visible}", F(kafkaSeconds, "0.0"), F(kafkaRate, "0"), F(kafkaRate / raw.EventsPerSecond * 100, "0") + " %"],
-            [$"journal raw rate: {raw.Actors} persistent actors × {raw.EventsPerActor} events, PersistAll, SQLite WAL", $"{raw.Actors * raw.EventsPerActor}", F(raw.Seconds, "0.0"), F(raw.EventsPerSecond, "0"), "100 %"],
+            [$"journal raw rate: {raw.Actors} persistent actors × {raw.EventsPerActor} events, PersistAll, {Bench.Journal} journal", $"{raw.Actors * raw.EventsPerActor}", F(raw.Seconds, "0.0"), F(raw.EventsPerSecond, "0"), "100 %"],
         ]));
         md.AppendLine(Charts.Bars("ingest.png", "Ingest to committed", "events/s",
             ["HTTP", "Kafka", "journal raw"], [httpRate, kafkaRate, raw.EventsPerSecond]));
@@ -76,7 +76,7 @@ public static class IngestScenario
         var entitiesSeconds = Scraped(afterHttp, "contextlake_apply_seconds_sum{phase=\"entities\"}");
         var viewsSeconds = Scraped(afterHttp, "contextlake_apply_seconds_sum{phase=\"views\"}");
         var requestSeconds = Scraped(afterHttp, "http_request_duration_seconds_sum{", "endpoint=\"/v1/events\"");
-        var rowsPerEvent = JournalRows(node.Journal.Options.DataDirectory) / (double)(httpEvents + kafkaRecords);
+        var rowsPerEvent = JournalRows(node.Journal.Options) / (double)(httpEvents + kafkaRecords);
         md.AppendLine("### What limits this number");
         md.AppendLine();
         md.AppendLine($"Profile of the HTTP run, from the node's own histograms (`GET /metrics`): the {httpEvents} events took " +
@@ -86,16 +86,16 @@ public static class IngestScenario
                       "persisted by its view key actor), summed over the concurrent runs; " +
                       $"POST /v1/events requests spent {F(requestSeconds, "0.0")} s in all. " +
                       $"Per event that is {F(entitiesSeconds / Math.Max(1, httpEvents) * 1e6, "0")} µs in entities and {F(viewsSeconds / Math.Max(1, httpEvents) * 1e6, "0")} µs in views. " +
-                      $"Every event costs {F(rowsPerEvent, "0.00")} journal rows (counted in the journal after both runs: the entity's row, and the view keys' delta batches), on one SQLite writer: " +
+                      $"Every event costs {F(rowsPerEvent, "0.00")} journal rows (counted in the journal after both runs: the entity's row, and the view keys' delta batches){(Bench.Journal == ContextLake.Platform.Hosting.JournalProvider.Sqlite ? ", on one SQLite writer" : "")}: " +
                       $"the raw rate of {F(raw.EventsPerSecond, "0")} rows/s bounds ingest at about {F(raw.EventsPerSecond / rowsPerEvent, "0")} events/s, " +
                       $"before the HTTP parsing, the load generator and the epoch coordinator take their share of the two cores.");
         md.AppendLine();
         return md.ToString();
     }
 
-    private static long JournalRows(string dataDirectory)
+    private static long JournalRows(ContextLake.Platform.Hosting.JournalOptions options)
     {
-        using var conn = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDirectory, "journal.db")};Mode=ReadOnly");
+        using var conn = new ContextLake.Platform.Journal.JournalDatabase(options).CreateConnection();
         conn.Open();
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "SELECT COUNT(*) FROM journal";

@@ -1,5 +1,5 @@
 // The journal's raw rate: the events an entity would journal, persisted with PersistAll by bare persistent
-// actors on a fresh SQLite journal configured exactly as a node configures it (same plugin, serializer, WAL),
+// actors on a fresh journal of the suite's kind configured exactly as a node configures it (same plugin, serializer, WAL),
 // with nothing else running. What ingest can at most reach per journal row.
 using System.Diagnostics;
 using System.Text.Json;
@@ -21,10 +21,10 @@ public static class JournalRawRate
     public static async Task<RawRate> MeasureAsync(bool quick)
     {
         int actors = quick ? 100 : 2_000, perActor = quick ? 10 : 50;
-        var dir = Directory.CreateTempSubdirectory("contextlake-rawjournal-").FullName;
+        await using var database = ContextLake.Testing.TestJournal.Create(Benchmarks.Support.Bench.Journal);
         try
         {
-            var journal = new JournalDatabase(new JournalOptions { Provider = JournalProvider.Sqlite, DataDirectory = dir });
+            var journal = new JournalDatabase(database.Options);
             journal.Prepare();
             var config = journal.ToHocon()
                 .WithFallback(PlatformHosting.DefaultConfig)
@@ -41,7 +41,7 @@ public static class JournalRawRate
         finally
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            Npgsql.NpgsqlConnection.ClearAllPools();
         }
     }
 

@@ -13,6 +13,9 @@ public static class Bench
 
     public static string ChartsLink { get; set; } = "benchmarks";
 
+    /// <summary>The journal the scenarios' nodes use: SQLite, or with --postgres a fresh database on CONTEXTLAKE_TEST_POSTGRES.</summary>
+    public static ContextLake.Platform.Hosting.JournalProvider Journal { get; set; } = ContextLake.Platform.Hosting.JournalProvider.Sqlite;
+
     public static readonly TimeSpan NoTimeout = TimeSpan.FromMinutes(2);
 
     public static string F(double value, string format = "0.00") => value.ToString(format, CultureInfo.InvariantCulture);

@@ -1,7 +1,6 @@
-// One ContextLake node process for a scenario: a fresh SQLite journal, the embedded-equivalent mock Kafka
+// One ContextLake node process for a scenario: a fresh journal (SQLite unless --postgres), the embedded-equivalent mock Kafka
 // cluster as its Kafka, no connectors file; the sample domain's views readable before it is handed out.
 using ContextLake.Connectors.Kafka;
-using ContextLake.Platform.Hosting;
 using ContextLake.Testing;
 
 namespace ContextLake.Benchmarks.Support;
@@ -26,7 +25,7 @@ public sealed class BenchNode : IAsyncDisposable
 
     public static async Task<BenchNode> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
-        var journal = TestJournal.Create(JournalProvider.Sqlite);
+        var journal = TestJournal.Create(Bench.Journal);
         var kafka = new MockKafkaCluster(initialRebalanceDelay: TimeSpan.FromMilliseconds(100));
         var environment = new Dictionary<string, string>(journal.Environment)
         {
