@@ -20,18 +20,18 @@ public static class ComparisonScenario
 
     public static async Task<string> RunAsync(bool quick)
     {
-        var backlog = quick ? 500 : 20_000;
-        var rate = quick ? 200 : 2_000;
+        var backlog = quick ? 500 : 10_000;
+        var rate = quick ? 200 : 1_000;
         var seconds = quick ? 1 : 10;
         var readers = quick ? 2 : 8;
-        var deadline = TimeSpan.FromSeconds(quick ? 60 : 120);
+        var deadline = TimeSpan.FromSeconds(quick ? 60 : 90);
 
         await using var node = await BenchNode.StartAsync();
         await using var redisServer = await RedisServer.StartAsync();
         using var redis = await ConnectionMultiplexer.ConnectAsync(redisServer.Configuration);
         await using var postgres = await PostgresStore.StartAsync();
 
-        var contextLake = new ContextLakeSystem(node);
+        var contextLake = new ContextLakeSystem(node, deadline);
         var systems = new List<(string Name, Func<string, long, Visibility, Task> Ingest, Func<Task<(long, long)>> Read)>
         {
             (contextLake.Name, contextLake.IngestAsync, contextLake.ReadBalancesAsync),
@@ -140,7 +140,7 @@ public static class ComparisonScenario
     private static string Short(string system) => system.Replace("Kafka → ", "").Replace(", micro-batched", " batched").Replace(", per record", " per record");
 
     /// <summary>ContextLake as a compared system: a Kafka connector ingests; the decision read is POST /v1/read of 20 keys.</summary>
-    private sealed class ContextLakeSystem(BenchNode node)
+    private sealed class ContextLakeSystem(BenchNode node, TimeSpan deadline)
     {
         private static readonly string ReadBody = JsonSerializer.Serialize(new
         {
@@ -152,7 +152,7 @@ public static class ComparisonScenario
         public async Task IngestAsync(string topic, long records, Visibility visibility)
         {
             var stream = await node.AddTransferConnectorAsync(topic, topic);
-            await EpochWatcher.WatchAsync(node.Http, stream, visibility, records, TimeSpan.FromMinutes(2));
+            await EpochWatcher.WatchAsync(node.Http, stream, visibility, records, deadline);
         }
 
         public async Task<(long, long)> ReadBalancesAsync()

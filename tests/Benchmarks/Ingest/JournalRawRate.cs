@@ -14,13 +14,15 @@ namespace ContextLake.Benchmarks.Ingest;
 public sealed record RawRate(int Actors, int EventsPerActor, double Seconds)
 {
     public double EventsPerSecond => Actors * EventsPerActor / Seconds;
+
+    public const int Concurrency = 100;
 }
 
 public static class JournalRawRate
 {
     public static async Task<RawRate> MeasureAsync(bool quick)
     {
-        int actors = quick ? 100 : 2_000, perActor = quick ? 10 : 50;
+        int actors = quick ? 100 : 1_000, perActor = quick ? 10 : 20;
         await using var database = ContextLake.Testing.TestJournal.Create(Benchmarks.Support.Bench.Journal);
         try
         {
@@ -33,7 +35,15 @@ public static class JournalRawRate
             // Warm the plugin (table creation, connection) before the clock starts.
             await Persist(system, "warm", 1, 1);
             var clock = Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, actors).Select(a => Persist(system, $"a{a}", perActor, a)));
+            // At most 100 writers at a time: thousands of concurrent PersistAll calls only queue on the one SQLite
+            // writer until the journal's circuit breaker times them out; a node's entities never all write at once.
+            using var inFlight = new SemaphoreSlim(RawRate.Concurrency);
+            await Task.WhenAll(Enumerable.Range(0, actors).Select(async a =>
+            {
+                await inFlight.WaitAsync();
+                try { await Persist(system, $"a{a}", perActor, a); }
+                finally { inFlight.Release(); }
+            })).WaitAsync(TimeSpan.FromMinutes(5));
             var seconds = clock.Elapsed.TotalSeconds;
             await system.Terminate();
             return new RawRate(actors, perActor, seconds);
@@ -57,6 +67,7 @@ public static class JournalRawRate
         public RawWriter(string id, int events, int seed, TaskCompletionSource done)
         {
             PersistenceId = "raw-" + id;
+            Done = done;
             var random = new Random(seed);
             var batch = Enumerable.Range(0, events).Select(i => new IngestEvent("http:writes", seed * 1000L + i, DateTimeOffset.UtcNow,
                 "transfer", $"t{seed}-{i}", EventKind.Event,
@@ -75,5 +86,19 @@ public static class JournalRawRate
         }
 
         public override string PersistenceId { get; }
+
+        private TaskCompletionSource Done { get; init; } = null!;
+
+        protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+        {
+            Done.TrySetException(new InvalidOperationException($"the raw journal write of {PersistenceId} failed: {cause.Message}", cause));
+            base.OnPersistFailure(cause, @event, sequenceNr);
+        }
+
+        protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+        {
+            Done.TrySetException(new InvalidOperationException($"the raw journal write of {PersistenceId} was rejected: {cause.Message}", cause));
+            base.OnPersistRejected(cause, @event, sequenceNr);
+        }
     }
 }
