@@ -55,8 +55,9 @@ public static class ComparisonScenario
             var (name, ingest, read) = systems[s];
             var backlogVisibility = new Visibility(new long[backlog]);
             var clock = Stopwatch.StartNew();
+            var started = Stopwatch.GetTimestamp();
             await ingest("cmp-backlog", backlog, backlogVisibility);
-            var backlogRate = backlogVisibility.All ? backlogVisibility.SteadyRate() : double.NaN;
+            var backlogRate = backlogVisibility.All ? backlogVisibility.SteadyRate(started) : double.NaN;
 
             // Live: the same transfers (same seed) at a fixed rate to a topic of its own; readers read meanwhile.
             var count = rate * seconds;

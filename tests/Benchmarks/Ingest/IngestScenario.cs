@@ -50,11 +50,12 @@ public static class IngestScenario
         var transfers = BankWorkload.Transfers(kafkaRecords, seed: 7, prefix: "k");
         await BankWorkload.ProduceAsync(node.Kafka.BootstrapServers, "ingest", transfers, rate: 0);
         clock.Restart();
+        var started = Stopwatch.GetTimestamp();
         var stream = await node.AddTransferConnectorAsync("ingest", "ingest");
         var visibility = new Visibility(new long[kafkaRecords]);
         await EpochWatcher.WatchAsync(node.Http, stream, visibility, kafkaRecords, TimeSpan.FromMinutes(5));
         var kafkaSeconds = clock.Elapsed.TotalSeconds;
-        var kafkaRate = visibility.SteadyRate();
+        var kafkaRate = visibility.SteadyRate(started);
 
         var raw = await JournalRawRate.MeasureAsync(quick);
 

@@ -19,12 +19,14 @@ public static class DecisionReadScenario
         md.AppendLine();
         await using var node = await BenchNode.StartAsync();
 
-        // State to read: 2,000 transfers among the ten accounts, and the accounts themselves.
-        var accounts = BankWorkload.AccountIds.Select(a => new { type = "account", id = a, kind = "upsert", data = new { owner = a, balance = 1000 } });
-        var transfers = BankWorkload.Transfers(2_000, seed: 3, prefix: "r").Select(t =>
-            new { type = "transfer", id = t.Id, kind = "event", data = (object)new { from_account = t.FromAccount, to_account = t.ToAccount, amount = t.Amount } });
-        var written = await Post(node.Http, "v1/events", JsonSerializer.Serialize(new { events = accounts.Select(a => new { a.type, a.id, a.kind, data = (object)a.data }).Concat(transfers) }));
-        await Get(node.Http, $"v1/epoch?after=http:writes@{written.GetProperty("last").GetInt64()}&timeout=1m");
+        // State to read: the ten accounts and 1,000 transfers among them, written in batches of 100.
+        var accounts = BankWorkload.AccountIds.Select(a => (object)new { type = "account", id = a, kind = "upsert", data = new { owner = a, balance = 1000 } });
+        var transfers = BankWorkload.Transfers(1_000, seed: 3, prefix: "r").Select(t =>
+            (object)new { type = "transfer", id = t.Id, kind = "event", data = new { from_account = t.FromAccount, to_account = t.ToAccount, amount = t.Amount } });
+        long last = 0;
+        foreach (var chunk in accounts.Concat(transfers).Chunk(100))
+            last = (await Post(node.Http, "v1/events", JsonSerializer.Serialize(new { events = chunk }))).GetProperty("last").GetInt64();
+        await Get(node.Http, $"v1/epoch?after=http:writes@{last}&timeout=1m");
 
         var three = JsonSerializer.Serialize(new
         {

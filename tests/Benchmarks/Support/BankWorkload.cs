@@ -103,13 +103,15 @@ public sealed class Visibility(long[] sent)
     /// <summary>
     /// Records per second once the first became visible: the records seen after that moment over the time until
     /// the last; the consumer's start (group join, first fetch) is left out, the same way for every system.
+    /// When every record became visible at one moment (one batch), all of them over the time since <paramref name="started"/>.
     /// </summary>
-    public double SteadyRate()
+    public double SteadyRate(long started)
     {
         var seen = _visibleAt.Where(t => t != 0).ToArray();
-        if (seen.Length < 2) return double.NaN;
+        if (seen.Length == 0) return double.NaN;
         var (first, last) = (seen.Min(), seen.Max());
-        var after = seen.Count(t => t > first);
-        return last > first ? after / Stopwatch.GetElapsedTime(first, last).TotalSeconds : double.NaN;
+        return last > first
+            ? seen.Count(t => t > first) / Stopwatch.GetElapsedTime(first, last).TotalSeconds
+            : seen.Length / Stopwatch.GetElapsedTime(started, last).TotalSeconds;
     }
 }

@@ -32,6 +32,8 @@ public sealed class BenchNode : IAsyncDisposable
             ["ContextLake__Kafka__BootstrapServers"] = kafka.BootstrapServers,
             ["ContextLake__ConnectorsFile"] = "",
             ["Logging__LogLevel__Default"] = "Warning",
+            // A benchmark wants every write to complete, however loaded the machine: no 503 after 30 s.
+            ["ContextLake__Http__WriteTimeout"] = "00:03:00",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) environment[k] = v;
         var node = await NodeProcess.StartReadyAsync(environment);
