@@ -1,5 +1,5 @@
 // The benchmark suite's --quick run, end to end as a process: every scenario reports its section with
-// measured numbers and charts, and ContextLake's decision reads never break the bank invariant.
+// measured numbers and charts, the aims are judged, and ContextLake's decision reads never break the bank invariant.
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -37,6 +37,9 @@ public sealed class QuickSuiteSpec(ITestOutputHelper output)
                 Assert.Matches(new Regex(@"^\|[^\n]*\| \d+\.\d+ \|", RegexOptions.Multiline), body);
                 Assert.DoesNotContain("| NaN |", body, StringComparison.Ordinal);
             }
+
+            // The summary judges each of the issue's four aims on this run's figures.
+            Assert.Equal(4, Regex.Matches(report, @"^\|[^\n]*\| (yes|\*\*no\*\*) \|$", RegexOptions.Multiline).Count);
 
             var contextLake = Regex.Match(report, @"^\| ContextLake \(Kafka connector\) \|.*\| (\d+) \| (\d+) \|$", RegexOptions.Multiline);
             Assert.True(contextLake.Success, "no ContextLake row in the comparison");

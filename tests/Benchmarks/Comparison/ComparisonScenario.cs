@@ -119,6 +119,9 @@ public static class ComparisonScenario
 
         var cl = outcomes[0];
         var redisBest = outcomes.Where(o => o.System.Contains("Redis", StringComparison.Ordinal)).MaxBy(o => o.BacklogRate)!;
+        Aims.Record("ContextLake: zero bank invariant violations", $"{cl.Violations} in {cl.ReadLatencies.Count} reads", cl.Violations == 0);
+        Aims.Record("ContextLake ingest at least the Kafka → Redis pipeline's", $"{F(cl.BacklogRate, "0")} vs {F(redisBest.BacklogRate, "0")} events/s ({Short(redisBest.System)})",
+            cl.BacklogRate >= redisBest.BacklogRate);
         md.AppendLine("### What limits these numbers");
         md.AppendLine();
         md.AppendLine($"- **Violations.** ContextLake answers every read at one committed epoch, so a transfer is either wholly in an answer or not at all: {cl.Violations} violations in {cl.ReadLatencies.Count} reads. " +
