@@ -1,11 +1,10 @@
 // The ContextLake node: an ASP.NET Core gateway hosting the Akka.NET actor system in one process.
 using Akka.Hosting;
 using Prometheus;
-using ContextLake.Connectors.Cdc;
-using ContextLake.Connectors.Files;
 using ContextLake.Connectors.Framework;
 using ContextLake.Connectors.Http;
 using ContextLake.Connectors.Kafka;
+using ContextLake.Gateway.Admin;
 using ContextLake.Gateway.Connectors;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Operations;
@@ -35,7 +34,8 @@ catch (InvalidOperationException ex)
     return 2;
 }
 
-var errors = options.Validate().ToList();
+var adminOptions = builder.Configuration.GetSection(AdminOptions.Section).Get<AdminOptions>() ?? new AdminOptions();
+var errors = options.Validate().Concat(adminOptions.Validate()).ToList();
 EntitySchemas schemas = new(new Dictionary<string, IReadOnlyDictionary<string, ColumnType>>());
 if (errors.Count == 0)
 {
@@ -81,7 +81,7 @@ if (string.IsNullOrWhiteSpace(kafkaServers))
     kafkaServers = embeddedKafka.BootstrapServers;
     Console.WriteLine($"contextlake: embedded Kafka (librdkafka mock cluster) at {kafkaServers}; e.g. kcat -b {kafkaServers} -t card_tx -P");
 }
-var connectorTypes = new ConnectorTypes([new JsonLinesConnectorFactory(), new KafkaConnectorFactory(() => kafkaServers), new CdcConnectorFactory()]);
+var connectorTypes = ConfiguredConnectors.BuiltInTypes(() => kafkaServers);
 IReadOnlyList<(string Name, string ConfigJson)> configuredConnectors;
 try
 {
@@ -127,6 +127,7 @@ app.MapEntityEndpoints();
 app.MapDecisionReadEndpoints();
 app.MapViewEndpoints();
 app.MapConnectorEndpoints();
+app.MapAdminEndpoints(adminOptions);
 
 app.Logger.LogInformation("ContextLake node: journal {Provider}, HTTP {Urls}", options.Journal.Provider, options.Http.Urls);
 await app.RunAsync();

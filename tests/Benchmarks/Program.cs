@@ -19,6 +19,7 @@ using ContextLake.Benchmarks.Support;
     ("reads", DecisionReadScenario.RunAsync),
     ("comparison", ComparisonScenario.RunAsync),
     ("micro", MicroScenario.RunAsync),
+    ("vectors", ContextLake.Benchmarks.Vectors.VectorScenario.RunAsync),
 ];
 
 var quick = args.Contains("--quick");

@@ -13,6 +13,7 @@ public sealed class ConfigurationSpecs
         { "ContextLake__Http__MaxBatchEvents", "0", "ContextLake:Http:MaxBatchEvents" },
         { "ContextLake__Cluster__Port", "99999", "ContextLake:Cluster:Port" },
         { "ContextLake__Journal__Provider", "postgresql", "ContextLake:Journal:ConnectionString" },
+        { "ContextLake__Admin__Token", "short", "ContextLake:Admin:Token" },
     };
 
     [Theory]

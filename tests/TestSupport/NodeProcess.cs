@@ -149,15 +149,16 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>The gateway built beside the tests (same configuration), found from the repository root.</summary>
-    public static string GatewayDll { get; } = FindGateway();
+    public static string GatewayDll { get; } = BuiltDll(Path.Combine("src", "Gateway"), "ContextLake.Gateway.dll");
 
-    private static string FindGateway()
+    /// <summary>A project's built dll in the configuration the tests were built in (Debug or Release).</summary>
+    public static string BuiltDll(string projectDirectory, string dllName)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ContextLake.sln"))) dir = dir.Parent;
         if (dir is null) throw new InvalidOperationException("ContextLake.sln not found above " + AppContext.BaseDirectory);
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(dir.FullName, "src", "Gateway", "bin", configuration, "net10.0", "ContextLake.Gateway.dll");
+        var dll = Path.Combine(dir.FullName, projectDirectory, "bin", configuration, "net10.0", dllName);
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"build the solution first: {dll} is missing");
     }
 }

@@ -2,13 +2,20 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
+using ContextLake.Connectors.Cdc;
+using ContextLake.Connectors.Files;
 using ContextLake.Connectors.Framework;
+using ContextLake.Connectors.Kafka;
 
 namespace ContextLake.Gateway.Connectors;
 
 public sealed class ConfiguredConnectors(IReadOnlyList<(string Name, string ConfigJson)> connectors, ActorRegistry registry, ILogger<ConfiguredConnectors> log)
     : BackgroundService
 {
+    /// <summary>The connector types every node knows; Kafka connectors default to <paramref name="kafkaBootstrapServers"/>.</summary>
+    public static ConnectorTypes BuiltInTypes(Func<string> kafkaBootstrapServers) =>
+        new([new JsonLinesConnectorFactory(), new KafkaConnectorFactory(kafkaBootstrapServers), new CdcConnectorFactory()]);
+
     /// <summary>Reads the file; a bad entry is a startup error naming the file and the entry.</summary>
     public static IReadOnlyList<(string Name, string ConfigJson)> Load(string? path, ConnectorTypes types)
     {

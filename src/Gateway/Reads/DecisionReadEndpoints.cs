@@ -1,5 +1,6 @@
-// POST /v1/read: the decision read. Entities and view keys (windows included), all answered at one
-// epoch, so no two values in the answer disagree about which events happened. And GET /v1/epoch.
+// POST /v1/read: the decision read. Entities, view keys (windows included) and nearest-neighbour
+// searches of vector views, all answered at one epoch, so no two values in the answer disagree about
+// which events happened. And GET /v1/epoch.
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
@@ -12,7 +13,8 @@ namespace ContextLake.Gateway.Reads;
 
 public sealed record DecisionReadDoc(IReadOnlyList<ReadItemDoc> Reads, IReadOnlyList<string>? After, long? Epoch, string? Consistency, string? Timeout, string? At);
 
-public sealed record ReadItemDoc(string? Entity, string? View, string? Key, string? Window);
+public sealed record ReadItemDoc(string? Entity, string? View, string? Key, string? Window,
+    string? Similar = null, JsonElement? Vector = null, int? K = null, string? Where = null, bool? Exact = null);
 
 public sealed record DecisionReadResponse(EpochDoc Epoch, DateTimeOffset At, IReadOnlyList<object> Results);
 
@@ -24,6 +26,7 @@ public sealed record EpochResponse(long N, IReadOnlyDictionary<string, long> Vec
 public static class DecisionReadEndpoints
 {
     private const int MaxReads = 1000;
+    public const int MaxK = 1000;
 
     public static void MapDecisionReadEndpoints(this IEndpointRouteBuilder app)
     {
@@ -101,6 +104,11 @@ public static class DecisionReadEndpoints
 
     private static async Task<(object? Result, Problem? Problem)> ReadOne(StateReader reader, ReadItemDoc item, ReadPoint point, string where, CancellationToken cancel)
     {
+        if (item.Similar is { } similar)
+        {
+            var (found, problem) = await reader.ReadSimilarAsync(similar, item.Vector!.Value, item.K!.Value, item.Where, item.Exact ?? false, point, where, cancel);
+            return (found, problem);
+        }
         if (item.Entity is { } entity)
         {
             var slash = entity.IndexOf('/');
@@ -109,6 +117,38 @@ public static class DecisionReadEndpoints
         }
         var (view, viewProblem) = await reader.ReadViewAsync(item.View!, item.Key!, item.Window, point, where, cancel);
         return (view, viewProblem);
+    }
+
+    /// <summary>A nearest-neighbour read: {"similar": view, "vector": [...], "k": 10, "where": "...", "exact": false}.</summary>
+    private static (ReadItemDoc?, Problem?) ParseSimilar(JsonElement r, string at)
+    {
+        static Problem Bad(string detail) => Problem.BadRequest("Invalid read", detail);
+        foreach (var p in r.EnumerateObject())
+            if (p.Name is not ("similar" or "vector" or "k" or "where" or "exact"))
+                return (null, Bad($"{at}.{p.Name} is not a field of a similarity read (fields: similar, vector, k, where, exact)"));
+        var similar = r.GetProperty("similar");
+        if (similar.ValueKind != JsonValueKind.String || similar.GetString() is not { Length: > 0 } view)
+            return (null, Bad($"{at}.similar must name a vector view"));
+        if (!r.TryGetProperty("vector", out var vector) || vector.ValueKind != JsonValueKind.Array)
+            return (null, Bad($"{at}.vector is required: an array of numbers"));
+        var k = 10;
+        if (r.TryGetProperty("k", out var kEl) && (kEl.ValueKind != JsonValueKind.Number || !kEl.TryGetInt32(out k) || k < 1 || k > MaxK))
+            return (null, Bad($"{at}.k {kEl.GetRawText()} is out of range: a whole number from 1 to {MaxK}"));
+        string? where = null;
+        if (r.TryGetProperty("where", out var whereEl) && whereEl.ValueKind != JsonValueKind.Null)
+        {
+            if (whereEl.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(whereEl.GetString()))
+                return (null, Bad($"{at}.where must be a condition such as \"category = 'grocery'\""));
+            where = whereEl.GetString();
+        }
+        bool? exact = null;
+        if (r.TryGetProperty("exact", out var exactEl))
+        {
+            if (exactEl.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                return (null, Bad($"{at}.exact must be true or false"));
+            exact = exactEl.GetBoolean();
+        }
+        return (new ReadItemDoc(null, null, null, null, view, vector.Clone(), k, where, exact), null);
     }
 
     private static ((ReadPointRequest, List<ReadItemDoc>)?, Problem?) Parse(JsonElement root)
@@ -127,9 +167,16 @@ public static class DecisionReadEndpoints
             var at = $"reads[{i++}]";
             if (r.ValueKind != JsonValueKind.Object) return (null, Bad($"{at} must be an object"));
             string? Str(string name) => r.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            if (r.TryGetProperty("similar", out _))
+            {
+                var (similar, problem) = ParseSimilar(r, at);
+                if (problem is not null) return (null, problem);
+                items.Add(similar!);
+                continue;
+            }
             foreach (var p in r.EnumerateObject())
                 if (p.Name is not ("entity" or "view" or "key" or "window"))
-                    return (null, Bad($"{at}.{p.Name} is not a field of a read (fields: entity, or view, key and window)"));
+                    return (null, Bad($"{at}.{p.Name} is not a field of a read (fields: entity, or view, key and window, or similar, vector, k, where and exact)"));
             var entity = Str("entity");
             var view = Str("view");
             if (entity is not null)

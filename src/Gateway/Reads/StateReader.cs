@@ -9,6 +9,9 @@ using ContextLake.Platform.Events;
 using ContextLake.Platform.Hosting;
 using ContextLake.Views.Actors;
 using ContextLake.Views.Catalog;
+using ContextLake.Views.Definitions;
+using ContextLake.Views.Sql;
+using ContextLake.Views.Vectors;
 
 namespace ContextLake.Gateway.Reads;
 
@@ -22,9 +25,78 @@ public sealed record WindowDoc(DateTimeOffset Start, DateTimeOffset End);
 
 public sealed record ViewKeyDoc(string View, string Key, IReadOnlyDictionary<string, JsonElement> Values, WindowDoc? Window, long? Late);
 
+public sealed record SimilarHitDoc(string Id, float Score, IReadOnlyDictionary<string, JsonElement> Fields);
+
+public sealed record SimilarDoc(string Similar, int K, bool Exact, IReadOnlyList<SimilarHitDoc> Neighbors);
+
 public sealed class StateReader(
-    IRequiredActor<EntityRegion> entities, IRequiredActor<ViewRegion> views, ViewCatalog catalog, NodeOptions options)
+    IRequiredActor<EntityRegion> entities, IRequiredActor<ViewRegion> views, IRequiredActor<VectorRegion> vectors,
+    ViewCatalog catalog, EntitySchemas schemas, NodeOptions options)
 {
+    /// <summary>
+    /// The k entities of a vector view most similar to <paramref name="vector"/> at the read point: every
+    /// partition answers its own top k at the epoch's vector, and the answers are merged.
+    /// </summary>
+    public async Task<(SimilarDoc?, Problem?)> ReadSimilarAsync(string viewName, JsonElement vector, int k, string? where, bool exact,
+        ReadPoint point, string at, CancellationToken cancel)
+    {
+        if (catalog.Find(viewName) is not { } view)
+            return (null, new Problem(StatusCodes.Status404NotFound, "Unknown view",
+                $"{at}.similar: there is no view named '{viewName}' (views: {string.Join(", ", catalog.All.Select(v => v.Name).Order())})"));
+        if (view.Definition.Vector is not { } spec)
+            return (null, Problem.BadRequest("Invalid read", $"{at}.similar: view {viewName} is not a vector view; read it with \"view\" and \"key\""));
+        if (VectorProjector.TryRead(vector, spec, out var query) is { } fault)
+            return (null, Problem.BadRequest("Invalid read", $"{at}.vector {fault} (view {viewName}: dimensions = {spec.Dimensions}, metric = {spec.Metric.ToString().ToLowerInvariant()})"));
+        if (where is not null)
+        {
+            try
+            {
+                ViewSql.ValidateCondition(ViewSql.ParseCondition(where), view.Definition.Source, schemas);
+            }
+            catch (ViewDefinitionException ex)
+            {
+                return (null, Problem.BadRequest("Invalid read", $"{at}.where: {ex.Message}"));
+            }
+        }
+        if (!view.Ready)
+            return (null, new Problem(StatusCodes.Status503ServiceUnavailable, "View not caught up",
+                $"{at}: view {viewName} is still backfilling from the journal ({view.Entry.BackfillDone} of {view.Entry.BackfillTotal} entities); see GET /v1/views/{viewName}"));
+
+        try
+        {
+            var asks = Enumerable.Range(0, spec.Partitions).Select(p =>
+                vectors.ActorRef.Ask<object>(new SearchVectors(new VectorPartitionAddress(view.Name, view.Incarnation, p).ToString(),
+                    point.Epoch.Vector, query, k, where, exact), options.Http.ReadTimeout, cancel));
+            var replies = await Task.WhenAll(asks);
+            var top = new TopK(k);
+            var fields = new Dictionary<string, IReadOnlyDictionary<string, JsonElement>>(StringComparer.Ordinal);
+            foreach (var reply in replies)
+            {
+                switch (reply)
+                {
+                    case VectorNeighbors n:
+                        foreach (var hit in n.Hits)
+                        {
+                            top.Offer(new Neighbor(hit.Id, hit.Score));
+                            fields[hit.Id] = hit.Fields;
+                        }
+                        break;
+                    case ViewReadRefused r:
+                        return (null, Problem.BadRequest("Invalid read", $"{at}: {r.Reason}"));
+                    case ReadTooOld:
+                        return (null, TooOld(point));
+                    default:
+                        return (null, Unexpected(at, reply));
+                }
+            }
+            return (new SimilarDoc(viewName, k, exact, top.ToList().Select(n => new SimilarHitDoc(n.Id, n.Score, fields[n.Id])).ToList()), null);
+        }
+        catch (AskTimeoutException)
+        {
+            return (null, NotReachable($"{at}: vector view {viewName}"));
+        }
+    }
+
     public async Task<(EntityDoc?, Problem?)> ReadEntityAsync(string type, string id, ReadPoint point, string where, CancellationToken cancel)
     {
         if (!EntityKey.IsValidType(type))

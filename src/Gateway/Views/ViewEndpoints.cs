@@ -19,8 +19,10 @@ public sealed record WindowSpecDoc(string Kind, string? Size, string? Slide, str
 
 public sealed record BackfillDoc(long Done, long Total);
 
+public sealed record VectorSpecDoc(string Column, int Dimensions, string Metric, int Partitions);
+
 public sealed record ViewDoc(string Name, string Sql, string Source, string Key, IReadOnlyList<AggregateDoc> Aggregates,
-    WindowSpecDoc? Window, string Status, bool Readable, BackfillDoc Backfill)
+    WindowSpecDoc? Window, string Status, bool Readable, BackfillDoc Backfill, VectorSpecDoc? Vector = null)
 {
     public static ViewDoc From(CatalogView v) => new(
         v.Name, v.Entry.Sql, v.Definition.Source, v.Definition.KeyAlias,
@@ -34,7 +36,10 @@ public sealed record ViewDoc(string Name, string Sql, string Source, string Key,
         },
         v.Entry.Status == ViewStatus.Ready ? "ready" : "backfilling",
         v.Ready,
-        new BackfillDoc(v.Entry.BackfillDone, v.Entry.BackfillTotal));
+        new BackfillDoc(v.Entry.BackfillDone, v.Entry.BackfillTotal),
+        v.Definition.Vector is { } spec
+            ? new VectorSpecDoc(v.Definition.KeyColumn, spec.Dimensions, spec.Metric.ToString().ToLowerInvariant(), spec.Partitions)
+            : null);
 
     private static string Duration(TimeSpan t) =>
         t.TotalMilliseconds % 86_400_000 == 0 && t > TimeSpan.Zero ? $"{t.TotalDays:0}d"
@@ -48,7 +53,7 @@ public static class ViewEndpoints
 {
     public static void MapViewEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/views", Create).WithName("CreateView").DocumentsBody<CreateViewDoc>()
+        app.MapPost("/v1/views", Create).WithName("CreateView").WithSummary("Create a view (CREATE VIEW) or a vector view (CREATE VECTOR VIEW).").DocumentsBody<CreateViewDoc>()
             .Produces<ViewDoc>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         app.MapGet("/v1/views", (ViewCatalog catalog) => Results.Ok(catalog.All.OrderBy(v => v.Name, StringComparer.Ordinal).Select(ViewDoc.From)))
             .WithName("ListViews").Produces<IEnumerable<ViewDoc>>();

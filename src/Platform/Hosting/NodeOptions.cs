@@ -74,8 +74,8 @@ public sealed class NodeOptions
         {
             Check(Events.EntityKey.IsValidType(type), $"Schemas:{type}", $"an entity type is {Events.Names.Rule}");
             foreach (var (field, kind) in fields)
-                Check(kind is "number" or "string" or "boolean" or "time", $"Schemas:{type}:{field}",
-                    $"'{kind}' is not one of number, string, boolean, time");
+                Check(kind is "number" or "string" or "boolean" or "time" or "vector", $"Schemas:{type}:{field}",
+                    $"'{kind}' is not one of number, string, boolean, time, vector");
         }
         return errors;
     }

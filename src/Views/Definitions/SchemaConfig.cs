@@ -12,7 +12,8 @@ public static class SchemaConfig
                 "string" => ColumnType.String,
                 "boolean" => ColumnType.Boolean,
                 "time" => ColumnType.Time,
-                _ => throw new ArgumentException($"ContextLake:Schemas:{t.Key}:{f.Key}: '{f.Value}' is not one of number, string, boolean, time"),
+                "vector" => ColumnType.Vector,
+                _ => throw new ArgumentException($"ContextLake:Schemas:{t.Key}:{f.Key}: '{f.Value}' is not one of number, string, boolean, time, vector"),
             }, StringComparer.Ordinal),
             StringComparer.Ordinal));
 }

@@ -1,5 +1,8 @@
 // The parsed form of CREATE VIEW: what a view groups by, what it aggregates, which rows it keeps,
-// and over which event-time window. Produced by ViewSql.Parse, checked by ViewSql.Validate.
+// and over which event-time window; or, for a vector view, which numeric-array field it indexes for
+// nearest-neighbour search. Produced by ViewSql.Parse, checked by ViewSql.Validate.
+using ContextLake.Views.Vectors;
+
 namespace ContextLake.Views.Definitions;
 
 public sealed record ViewDefinition(
@@ -10,7 +13,23 @@ public sealed record ViewDefinition(
     IReadOnlyList<AggregateColumn> Aggregates,
     Expr? Where,
     WindowSpec? Window,
-    string Sql);
+    string Sql,
+    VectorSpec? Vector = null)
+{
+    /// <summary>A vector view (CREATE VECTOR VIEW): KeyColumn is the indexed field, there are no aggregates.</summary>
+    public bool IsVector => Vector is not null;
+}
+
+/// <summary>
+/// What a vector view indexes: vectors of <see cref="Dimensions"/> numbers compared by <see cref="Metric"/>,
+/// spread over <see cref="Partitions"/> sharded partitions by entity id.
+/// </summary>
+public sealed record VectorSpec(int Dimensions, VectorMetric Metric, int Partitions)
+{
+    public const int MaxDimensions = 4096;
+    public const int MaxPartitions = 256;
+    public const int DefaultPartitions = 4;
+}
 
 public enum AggregateFunction
 {
@@ -62,6 +81,9 @@ public enum ColumnType
     String,
     Boolean,
     Time,
+
+    /// <summary>An array of numbers (an embedding): only a vector view can use it.</summary>
+    Vector,
 }
 
 /// <summary>Entity type → field → type. The built-in columns event_time, entity_id and kind exist on every type.</summary>

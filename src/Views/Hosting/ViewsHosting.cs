@@ -13,6 +13,7 @@ using ContextLake.Platform.Ingest;
 using ContextLake.Views.Actors;
 using ContextLake.Views.Catalog;
 using ContextLake.Views.Ingest;
+using ContextLake.Views.Vectors;
 
 namespace ContextLake.Views.Hosting;
 
@@ -28,6 +29,12 @@ public static class ViewsHosting
                 entityId => Props.Create(() => new ViewKeyActor(entityId, catalog, clock, options.Entities.SnapshotEvery)),
                 new ViewMessageExtractor(options.Cluster.Shards),
                 PlatformHosting.ShardOptionsFor(options))
+            .WithShardRegion<VectorRegion>(
+                VectorRegion.TypeName,
+                entityId => Props.Create(() => new VectorPartitionActor(entityId, catalog, clock, options.Entities.SnapshotEvery)),
+                new VectorMessageExtractor(options.Cluster.Shards),
+                // A partition holds many vectors and rebuilds its index on recovery: it is not passivated when idle.
+                VectorShardOptions(options))
             .WithSingleton<ViewCatalogKey>(
                 "view-catalog",
                 (system, registry, _) =>
@@ -41,8 +48,15 @@ public static class ViewsHosting
         return builder;
     }
 
+    private static ShardOptions VectorShardOptions(NodeOptions options)
+    {
+        var shardOptions = PlatformHosting.ShardOptionsFor(options);
+        shardOptions.PassivateIdleEntityAfter = null;
+        return shardOptions;
+    }
+
     public static ViewWriter CreateViewWriter(ActorSystem system, IReadOnlyActorRegistry registry, NodeOptions options, ViewCatalog catalog) =>
-        new(registry.Get<ViewRegion>(), catalog, options.Entities.AskTimeout, Logging.GetLogger(system, typeof(ViewWriter)));
+        new(registry.Get<ViewRegion>(), registry.Get<VectorRegion>(), catalog, options.Entities.AskTimeout, Logging.GetLogger(system, typeof(ViewWriter)));
 
     /// <summary>The path from a stream's events to committed state, for any source.</summary>
     public static StreamApplier CreateStreamApplier(ActorSystem system, IReadOnlyActorRegistry registry, NodeOptions options, ViewCatalog catalog) =>
@@ -56,6 +70,18 @@ public static class ViewsHosting
 public sealed class ViewMessageExtractor(int shards) : IMessageExtractor
 {
     public string? EntityId(object message) => message is IViewKeyCommand c ? c.Address : null;
+
+    public object? EntityMessage(object message) => message;
+
+    public string? ShardId(object message) => EntityId(message) is { } id ? ShardId(id, message) : null;
+
+    public string ShardId(string entityId, object? messageHint = null) =>
+        (EntityMessageExtractor.StableHash(entityId) % (uint)shards).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+public sealed class VectorMessageExtractor(int shards) : IMessageExtractor
+{
+    public string? EntityId(object message) => message is IVectorPartitionCommand c ? c.Address : null;
 
     public object? EntityMessage(object message) => message;
 

@@ -4,6 +4,7 @@ using Akka.Actor;
 using ContextLake.Platform.Serialization;
 using ContextLake.Views.Actors;
 using ContextLake.Views.Catalog;
+using ContextLake.Views.Vectors;
 
 namespace ContextLake.Views.Serialization;
 
@@ -33,6 +34,11 @@ public sealed class ViewsSerializer : ManifestJsonSerializer
         Register("vx", ctx.ViewReadRefused);
         Register("vb", ctx.ViewDeltaBatch);
         Register("vs", ctx.ViewKeySnapshot);
+        Register("xa", ctx.ApplyVectorChanges);
+        Register("xs", ctx.SearchVectors);
+        Register("xn", ctx.VectorNeighbors);
+        Register("xb", ctx.VectorChangeBatch);
+        Register("xS", ctx.VectorPartitionSnapshot);
     }
 
     public override int Identifier => SerializerId;
@@ -58,4 +64,9 @@ public sealed class ViewsSerializer : ManifestJsonSerializer
 [JsonSerializable(typeof(ViewReadRefused))]
 [JsonSerializable(typeof(ViewDeltaBatch))]
 [JsonSerializable(typeof(ViewKeySnapshot))]
+[JsonSerializable(typeof(ApplyVectorChanges))]
+[JsonSerializable(typeof(SearchVectors))]
+[JsonSerializable(typeof(VectorNeighbors))]
+[JsonSerializable(typeof(VectorChangeBatch))]
+[JsonSerializable(typeof(VectorPartitionSnapshot))]
 internal sealed partial class ViewsJsonContext : JsonSerializerContext;

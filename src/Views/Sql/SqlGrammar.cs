@@ -244,8 +244,31 @@ internal static partial class SqlGrammar
          from condition in Condition
          select (Expr?)condition).OptionalOrDefault();
 
-    public static TokenListParser<SqlToken, StatementSyntax> Statement { get; } =
-        from create in Keyword("CREATE")
+    private static readonly TokenListParser<SqlToken, OptionSyntax> Option =
+        from name in NameOf("option name")
+        from eq in Token.EqualToValue(SqlToken.Comparison, "=").Named("'='")
+        from value in Token.EqualTo(SqlToken.Number).Or(Token.EqualTo(SqlToken.Identifier)).Named("a number or a word")
+        select new OptionSyntax(name, value.ToStringValue(), value.Kind == SqlToken.Number, At(value));
+
+    // CREATE VECTOR VIEW name AS SELECT column FROM type [WHERE condition] WITH (option = value, ...)
+    private static readonly TokenListParser<SqlToken, object> VectorRest =
+        from vector in Keyword("VECTOR")
+        from view in Keyword("VIEW")
+        from name in NameOf("view name")
+        from asKeyword in Keyword("AS")
+        from selectAt in Keyword("SELECT")
+        from column in Column
+        from fromKeyword in Keyword("FROM")
+        from source in NameOf("entity type")
+        from condition in Where
+        from withAt in Keyword("WITH")
+        from open in LParen
+        from options in Option.AtLeastOnceDelimitedBy(Comma)
+        from close in RParen
+        from semicolon in Token.EqualTo(SqlToken.Semicolon).Optional()
+        select (object)new VectorStatementSyntax(name, column, source, condition, withAt, options);
+
+    private static readonly TokenListParser<SqlToken, StatementSyntax> ViewRest =
         from view in Keyword("VIEW")
         from name in NameOf("view name")
         from asKeyword in Keyword("AS")
@@ -261,4 +284,13 @@ internal static partial class SqlGrammar
         from lateness in Lateness
         from semicolon in Token.EqualTo(SqlToken.Semicolon).Optional()
         select new StatementSyntax(name, selectAt, items, source, condition, key, window, lateness);
+
+    /// <summary>CREATE VIEW (a StatementSyntax) or CREATE VECTOR VIEW (a VectorStatementSyntax).</summary>
+    public static TokenListParser<SqlToken, object> AnyStatement { get; } =
+        from create in Keyword("CREATE")
+        from rest in VectorRest.Or(ViewRest.Select(s => (object)s))
+        select rest;
+
+    /// <summary>A WHERE condition on its own (the "where" of a vector read).</summary>
+    public static TokenListParser<SqlToken, Expr> StandaloneCondition { get; } = Condition;
 }

@@ -32,5 +32,10 @@ internal sealed record StatementSyntax(
     WindowSyntax? Window,
     LatenessSyntax? Lateness);
 
+/// <summary>One option of a vector view's WITH (...): a name and a number or a word.</summary>
+internal sealed record OptionSyntax(Name Name, string Value, bool IsNumber, SourcePos ValueAt);
+
+internal sealed record VectorStatementSyntax(Name View, Name Column, Name Source, Expr? Where, SourcePos WithAt, IReadOnlyList<OptionSyntax> Options);
+
 /// <summary>Where Parse found the names that Validate checks against a schema, so its errors can point at them.</summary>
 internal sealed record SourceMap(SourcePos Source, SourcePos Key, IReadOnlyList<SourcePos> AggregateArguments);

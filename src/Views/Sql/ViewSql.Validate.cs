@@ -28,7 +28,17 @@ public static partial class ViewSql
         }
 
         var table = new Table(view.Source, fields);
-        table.TypeOf(view.KeyColumn, map.Key);
+        if (view.Vector is not null)
+        {
+            var type = table.TypeOf(view.KeyColumn, map.Key);
+            if (type != ColumnType.Vector)
+                throw Error(map.Key, $"a vector view indexes a vector column, but {view.Source}.{view.KeyColumn} is {TypeName(type)} (declare it as \"vector\" in ContextLake:Schemas)");
+            if (view.Where is { } filter)
+                CheckCondition(table, filter);
+            return;
+        }
+        if (table.TypeOf(view.KeyColumn, map.Key) == ColumnType.Vector)
+            throw Error(map.Key, $"GROUP BY cannot use vector column {view.Source}.{view.KeyColumn}; index it with CREATE VECTOR VIEW");
         for (var i = 0; i < view.Aggregates.Count; i++)
             CheckAggregate(table, view.Aggregates[i], i < map.AggregateArguments.Count ? map.AggregateArguments[i] : SourcePos.Unknown);
         if (view.Where is { } where)
@@ -54,6 +64,16 @@ public static partial class ViewSql
         return new SourceMap(SourcePos.Unknown, SourcePos.Unknown, []);
     }
 
+    /// <summary>Checks a condition parsed by <see cref="ParseCondition"/> against the columns of <paramref name="source"/>.</summary>
+    public static void ValidateCondition(Expr condition, string source, EntitySchemas schemas)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        ArgumentNullException.ThrowIfNull(schemas);
+        if (!schemas.Types.TryGetValue(source, out var fields))
+            throw Error(SourcePos.Unknown, $"unknown entity type '{source}'");
+        CheckCondition(new Table(source, fields), condition);
+    }
+
     private static void CheckAggregate(Table table, AggregateColumn aggregate, SourcePos at)
     {
         if (aggregate.Argument is not { } argument)
@@ -62,6 +82,8 @@ public static partial class ViewSql
         var name = aggregate.Function.ToString().ToUpperInvariant();
         switch (aggregate.Function)
         {
+            case var _ when type == ColumnType.Vector:
+                throw Error(at, $"aggregate {name} cannot take vector column {table.Name}.{argument}; index it with CREATE VECTOR VIEW");
             case AggregateFunction.Sum or AggregateFunction.Avg when type != ColumnType.Number:
                 throw Error(at, $"aggregate {name} needs a number column, but {table.Name}.{argument} is {TypeName(type)}");
             case AggregateFunction.Min or AggregateFunction.Max when type == ColumnType.Boolean:

@@ -1,6 +1,7 @@
 // CREATE VIEW text to ViewDefinition: Superpower does the syntax, this file the rules a grammar cannot state.
 using System.Runtime.CompilerServices;
 using ContextLake.Views.Definitions;
+using ContextLake.Views.Vectors;
 using Superpower;
 using Superpower.Model;
 
@@ -11,12 +12,14 @@ public static partial class ViewSql
     // Validate runs later, on the record alone; this remembers where Parse saw the names it checks.
     private static readonly ConditionalWeakTable<ViewDefinition, SourceMap> Maps = new();
 
-    /// <summary>Parses one CREATE VIEW statement; throws <see cref="ViewDefinitionException"/> at the first problem.</summary>
+    /// <summary>Parses one CREATE VIEW or CREATE VECTOR VIEW statement; throws <see cref="ViewDefinitionException"/> at the first problem.</summary>
     public static ViewDefinition Parse(string sql)
     {
         ArgumentNullException.ThrowIfNull(sql);
         var text = sql.Trim();
-        var statement = ParseSyntax(sql);
+        var parsed = ParseSyntax(sql);
+        if (parsed is VectorStatementSyntax vector) return VectorView(vector, text);
+        var statement = (StatementSyntax)parsed;
         var (key, aggregates) = CheckSelectList(statement);
         var view = new ViewDefinition(
             statement.View.Text,
@@ -34,13 +37,76 @@ public static partial class ViewSql
         return view;
     }
 
-    private static StatementSyntax ParseSyntax(string sql)
+    /// <summary>
+    /// Parses a condition written on its own (a vector read's "where"); positions in errors count within
+    /// <paramref name="condition"/>. Check it against the source's columns with <see cref="ValidateCondition"/>.
+    /// </summary>
+    public static Expr ParseCondition(string condition)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var tokens = SqlTokens.Tokenizer.TryTokenize(condition);
+        if (!tokens.HasValue)
+            throw TokenizeError(condition, tokens);
+        var result = SqlGrammar.StandaloneCondition.TryParse(tokens.Value);
+        if (!result.HasValue)
+            throw SyntaxError(condition, result.Remainder, result.Expectations ?? ["a condition"]);
+        if (!result.Remainder.IsAtEnd)
+            throw SyntaxError(condition, result.Remainder, ["end of condition"]);
+        return result.Value;
+    }
+
+    private static ViewDefinition VectorView(VectorStatementSyntax statement, string text)
+    {
+        int? dimensions = null;
+        var metric = VectorMetric.Cosine;
+        var partitions = VectorSpec.DefaultPartitions;
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var option in statement.Options)
+        {
+            var name = option.Name.Text.ToLowerInvariant();
+            if (!seen.Add(name))
+                throw Error(option.Name.At, $"option {name} is given more than once");
+            switch (name)
+            {
+                case "dimensions":
+                    dimensions = WholeNumber(option, 1, VectorSpec.MaxDimensions);
+                    break;
+                case "partitions":
+                    partitions = WholeNumber(option, 1, VectorSpec.MaxPartitions);
+                    break;
+                case "metric":
+                    metric = option.Value.ToLowerInvariant() switch
+                    {
+                        "cosine" when !option.IsNumber => VectorMetric.Cosine,
+                        "dot" when !option.IsNumber => VectorMetric.Dot,
+                        _ => throw Error(option.ValueAt, $"metric must be cosine or dot, not {option.Value}"),
+                    };
+                    break;
+                default:
+                    throw Error(option.Name.At, $"unknown option '{option.Name.Text}' of a vector view; options are dimensions, metric, partitions");
+            }
+        }
+        if (dimensions is not { } d)
+            throw Error(statement.WithAt, "a vector view needs WITH (dimensions = N, ...): how many numbers each vector has");
+
+        var view = new ViewDefinition(statement.View.Text, statement.Source.Text, statement.Column.Text, statement.Column.Text, [],
+            statement.Where, null, text, new VectorSpec(d, metric, partitions));
+        Maps.AddOrUpdate(view, new SourceMap(statement.Source.At, statement.Column.At, []));
+        return view;
+    }
+
+    private static int WholeNumber(OptionSyntax option, int min, int max) =>
+        option.IsNumber && int.TryParse(option.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw Error(option.ValueAt, $"{option.Name.Text.ToLowerInvariant()} must be a whole number from {min} to {max}, not {option.Value}");
+
+    private static object ParseSyntax(string sql)
     {
         var tokens = SqlTokens.Tokenizer.TryTokenize(sql);
         if (!tokens.HasValue)
             throw TokenizeError(sql, tokens);
 
-        var result = SqlGrammar.Statement.TryParse(tokens.Value);
+        var result = SqlGrammar.AnyStatement.TryParse(tokens.Value);
         if (!result.HasValue)
             throw SyntaxError(sql, result.Remainder, result.Expectations ?? ["a CREATE VIEW statement"]);
         if (!result.Remainder.IsAtEnd)

@@ -1,0 +1,143 @@
+// Vector views over real HTTP on a node, using the sample domain's merchant_embeddings view (4 dimensions,
+// cosine): similarity reads at an epoch agree with a brute-force search over exactly the vectors that
+// epoch commits, while writers upsert and delete concurrently; bad similarity reads are refused naming the fault.
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Xunit;
+
+namespace ContextLake.Gateway.Tests.Vectors;
+
+public sealed class VectorViewSpecs(SqliteNodeFixture fixture) : IClassFixture<SqliteNodeFixture>
+{
+    private const string View = "merchant_embeddings";
+
+    private sealed record Written(long Offset, string Id, bool Delete, float[] Vector, string Category);
+
+    private sealed record Observed(long EpochOffset, float[] Query, string? Where, bool Exact, List<(string Id, float Score)> Hits);
+
+    [Fact]
+    public async Task similarity_reads_at_an_epoch_agree_with_brute_force_over_exactly_the_committed_vectors_under_concurrent_upserts_and_deletes()
+    {
+        var node = fixture.Node;
+        await WaitReadyAsync(node);
+        var written = new ConcurrentBag<Written>();
+        var observed = new ConcurrentBag<Observed>();
+        var writersDone = false;
+
+        // Each writer owns its merchants, so one merchant's events are ordered by offset and by time alike.
+        var writers = Enumerable.Range(0, 3).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(100 + w);
+            for (var b = 0; b < 40; b++)
+            {
+                var batch = Enumerable.Range(0, 20).Select(i => $"m{w}-{i}").OrderBy(_ => random.Next()).Take(1 + random.Next(4))
+                    .Select(id => new Written(0, id, random.NextDouble() < 0.2, RandomVector(random), random.Next(2) == 0 ? "a" : "b")).ToList();
+                var events = batch.Select(e => e.Delete
+                    ? (object)new { type = "merchant", id = e.Id, kind = "delete" }
+                    : new { type = "merchant", id = e.Id, kind = "upsert", data = new { embedding = e.Vector, category = e.Category } }).ToArray();
+                var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(events));
+                Assert.True(status == 200, $"write answered {status}: {body}");
+                var offsets = body.GetProperty("offsets").EnumerateArray().Select(o => o.GetInt64()).ToList();
+                for (var i = 0; i < batch.Count; i++) written.Add(batch[i] with { Offset = offsets[i] });
+            }
+        })).ToList();
+
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(async () =>
+        {
+            var random = new Random(200 + r);
+            var mine = 0;
+            while (!Volatile.Read(ref writersDone) || mine < 30)
+            {
+                var query = RandomVector(random);
+                var reads = new object[]
+                {
+                    new { similar = View, vector = query, k = 5, exact = true },
+                    new { similar = View, vector = query, k = 5 },
+                    new { similar = View, vector = query, k = 3, where = "category = 'a'" },
+                };
+                var (status, answer, _) = await node.PostJson("v1/read", JsonSerializer.Serialize(new { reads }));
+                Assert.True(status == 200, $"read answered {status}: {answer}");
+                var at = answer.GetProperty("epoch").GetProperty("vector").TryGetProperty("http:writes", out var o) ? o.GetInt64() : 0;
+                var results = answer.GetProperty("results").EnumerateArray().ToList();
+                observed.Add(new Observed(at, query, null, true, Hits(results[0])));
+                observed.Add(new Observed(at, query, null, false, Hits(results[1])));
+                observed.Add(new Observed(at, query, "a", false, Hits(results[2])));
+                mine++;
+            }
+        })).ToList();
+
+        await Task.WhenAll(writers);
+        Volatile.Write(ref writersDone, true);
+        await Task.WhenAll(readers);
+
+        var log = written.OrderBy(e => e.Offset).ToList();
+        Assert.True(observed.Select(x => x.EpochOffset).Distinct().Count() > 3, "the reads should have seen several epochs");
+        foreach (var read in observed)
+        {
+            var expected = BruteForce(log, read.EpochOffset, read.Query, read.Where, read.Where is null ? 5 : 3);
+            Assert.True(expected.Select(e => e.Id).SequenceEqual(read.Hits.Select(h => h.Id)),
+                $"at http:writes@{read.EpochOffset} (exact={read.Exact}, where={read.Where}) expected [{string.Join(", ", expected)}] but read [{string.Join(", ", read.Hits)}]");
+            for (var i = 0; i < expected.Count; i++) Assert.Equal(expected[i].Score, read.Hits[i].Score, 3);
+        }
+    }
+
+    [Fact]
+    public async Task bad_similarity_reads_are_refused_naming_the_fault()
+    {
+        var node = fixture.Node;
+        await WaitReadyAsync(node);
+        async Task<string> Refused(int expected, object read)
+        {
+            var (status, body, _) = await node.PostJson("v1/read", JsonSerializer.Serialize(new { reads = new[] { read } }));
+            Assert.True(status == expected, $"expected {expected}, got {status}: {body}");
+            return body.GetProperty("detail").GetString()!;
+        }
+
+        Assert.Contains("reads[0].vector has 3 numbers, the view's vectors have 4", await Refused(400, new { similar = View, vector = new[] { 1, 2, 3 }, k = 5 }));
+        Assert.Contains("reads[0].k 0 is out of range", await Refused(400, new { similar = View, vector = new[] { 1, 2, 3, 4 }, k = 0 }));
+        Assert.Contains("reads[0].k 1001 is out of range", await Refused(400, new { similar = View, vector = new[] { 1, 2, 3, 4 }, k = 1001 }));
+        Assert.Contains("there is no view named 'nope'", await Refused(404, new { similar = "nope", vector = new[] { 1, 2, 3, 4 } }));
+        Assert.Contains("view credits is not a vector view", await Refused(400, new { similar = "credits", vector = new[] { 1, 2, 3, 4 } }));
+        Assert.Contains("a zero vector", await Refused(400, new { similar = View, vector = new[] { 0, 0, 0, 0 } }));
+        Assert.Contains("reads[0].vector item 2 is not a number", await Refused(400, new { similar = View, vector = new object[] { 1, 2, "x", 4 } }));
+        Assert.Contains("reads[0].where: line 1, column 1: unknown column 'colour' on merchant", await Refused(400, new { similar = View, vector = new[] { 1, 2, 3, 4 }, where = "colour = 'red'" }));
+        Assert.Contains("reads[0].where: line 1, column 12: expected", await Refused(400, new { similar = View, vector = new[] { 1, 2, 3, 4 }, where = "category = = 'a'" }));
+    }
+
+    private static List<(string Id, float Score)> Hits(JsonElement result) =>
+        result.GetProperty("neighbors").EnumerateArray().Select(h => (h.GetProperty("id").GetString()!, h.GetProperty("score").GetSingle())).ToList();
+
+    /// <summary>The top k by cosine over each merchant's row as of offset V: its latest event up to V, if an upsert.</summary>
+    private static List<(string Id, float Score)> BruteForce(List<Written> log, long v, float[] query, string? category, int k) =>
+        log.Where(e => e.Offset <= v).GroupBy(e => e.Id).Select(g => g.MaxBy(e => e.Offset)!)
+            .Where(e => !e.Delete && (category is null || e.Category == category))
+            .Select(e => (e.Id, Score: Cosine(query, e.Vector)))
+            .OrderByDescending(x => x.Score).ThenBy(x => x.Id, StringComparer.Ordinal).Take(k).ToList();
+
+    private static float Cosine(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return (float)(dot / Math.Sqrt(na * nb));
+    }
+
+    private static float[] RandomVector(Random random) =>
+        Enumerable.Range(0, 4).Select(_ => (float)Math.Round(random.NextDouble() * 2 - 1, 3) + 0.001f).ToArray();
+
+    private static async Task WaitReadyAsync(Testing.NodeProcess node)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var (status, body) = await node.GetJson($"v1/views/{View}");
+            if (status == 200 && body.GetProperty("readable").GetBoolean()) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{View} did not become readable: {status} {body}");
+            await Task.Delay(50);
+        }
+    }
+}
