@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test. Installs PostgreSQL and kcat from Debian's packages when missing, starts a throwaway
+# Runs every test. Installs PostgreSQL, kcat and redis-server from Debian's packages when missing, starts a throwaway
 # server (initdb in a temporary folder, loopback port, wal_level=logical), runs the whole solution's
 # tests against it and SQLite, stops the server, and ends with one "N passed, N failed" line.
 set -euo pipefail
@@ -17,6 +17,13 @@ if ! command -v kcat >/dev/null 2>&1; then
   echo "test.sh: installing kcat (Debian package)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null 2>&1 ||
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null; }
+fi
+
+# redis-server (Debian) is the serving store the benchmark suite's comparison runs against; its quick run is a test.
+if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then
+  echo "test.sh: installing redis-server (Debian package)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 fi
 
 PGROOT="$(mktemp -d /tmp/contextlake-pg.XXXXXX)"

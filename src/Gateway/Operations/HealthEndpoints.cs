@@ -39,27 +39,51 @@ public static class HealthEndpoints
         var viewsKnown = catalog.Version >= 0;
 
         // Epoch advancing and lag within bound, from the coordinator's view of every stream.
-        var problems = new List<string>();
+        StreamJudgement streams;
         try
         {
             var positions = await coordinator.ActorRef.Ask<StreamPositions>(GetStreamPositions.Instance, TimeSpan.FromSeconds(2), cancel);
-            foreach (var (stream, read) in positions.Read)
-            {
-                var lag = read - positions.Latest[stream];
-                if (lag > 0 && positions.LaggingSince.TryGetValue(stream, out var since) && DateTimeOffset.UtcNow - since > options.Health.EpochStallAfter)
-                    problems.Add($"stream {stream} has had {lag} uncommitted offsets for {(DateTimeOffset.UtcNow - since).TotalSeconds:0} s without an epoch committing them (setting ContextLake:Health:EpochStallAfter)");
-                if (options.Health.MaxStreamLag > 0 && lag > options.Health.MaxStreamLag)
-                    problems.Add($"stream {stream} lags by {lag} offsets, more than {options.Health.MaxStreamLag} (setting ContextLake:Health:MaxStreamLag)");
-            }
+            streams = StreamJudgement.Of(positions, options.Health, DateTimeOffset.UtcNow);
         }
         catch (AskTimeoutException)
         {
-            problems.Add("the epoch coordinator did not answer within 2 s");
+            streams = new StreamJudgement(false, true, ["the epoch coordinator did not answer within 2 s"]);
         }
-        var advancing = !problems.Any(p => p.Contains("without an epoch") || p.Contains("coordinator"));
-        var lagOk = !problems.Any(p => p.Contains("MaxStreamLag"));
-        var doc = new ReadinessDoc(clusterUp && journalOk && position is not null && clock.Known && viewsKnown && problems.Count == 0,
+        var problems = streams.Problems.ToList();
+        if (!journalOk) problems.Add("the journal does not answer SELECT 1 (setting ContextLake:Journal)");
+        var advancing = streams.EpochAdvancing;
+        var lagOk = streams.LagWithinBound;
+        var doc = new ReadinessDoc(clusterUp && journalOk && position is not null && clock.Known && viewsKnown && advancing && lagOk,
             clusterUp, journalOk, position is not null, clock.Known, viewsKnown, advancing, lagOk, clock.Latest.N, position?.Applied, problems);
         return doc.Ready ? Results.Ok(doc) : Results.Json(doc, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+}
+
+/// <summary>
+/// The stream checks of /readyz, judged from the coordinator's positions: a stream that has read past its
+/// committed offset for longer than EpochStallAfter means epochs are not advancing; one whose uncommitted
+/// lag exceeds MaxStreamLag (when set) is over its bound. Each problem names the stream and the setting.
+/// </summary>
+public sealed record StreamJudgement(bool EpochAdvancing, bool LagWithinBound, IReadOnlyList<string> Problems)
+{
+    public static StreamJudgement Of(StreamPositions positions, HealthOptions health, DateTimeOffset now)
+    {
+        var problems = new List<string>();
+        bool advancing = true, lagOk = true;
+        foreach (var (stream, read) in positions.Read)
+        {
+            var lag = read - positions.Latest[stream];
+            if (lag > 0 && positions.LaggingSince.TryGetValue(stream, out var since) && now - since > health.EpochStallAfter)
+            {
+                advancing = false;
+                problems.Add($"stream {stream} has had {lag} uncommitted offsets for {(now - since).TotalSeconds:0} s without an epoch committing them (setting ContextLake:Health:EpochStallAfter)");
+            }
+            if (health.MaxStreamLag > 0 && lag > health.MaxStreamLag)
+            {
+                lagOk = false;
+                problems.Add($"stream {stream} lags by {lag} offsets, more than {health.MaxStreamLag} (setting ContextLake:Health:MaxStreamLag)");
+            }
+        }
+        return new StreamJudgement(advancing, lagOk, problems);
     }
 }

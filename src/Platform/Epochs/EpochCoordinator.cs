@@ -63,7 +63,12 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
 
     private void TryAdvance()
     {
-        foreach (var (stream, read) in _read) Telemetry.Metrics.StreamLag.WithLabels(stream).Set(Math.Max(0, read - _latest[stream]));
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (stream, read) in _read)
+        {
+            Telemetry.Metrics.StreamLag.WithLabels(stream).Set(Math.Max(0, read - _latest[stream]));
+            Telemetry.Metrics.StreamLagSeconds.WithLabels(stream).Set(_laggingSince.TryGetValue(stream, out var since) ? (now - since).TotalSeconds : 0);
+        }
         if (_persisting) return;
         var moved = _watermarks.Any(kv => kv.Value > _latest[kv.Key]);
         if (!moved) return;

@@ -30,6 +30,10 @@ public static class Metrics
         "contextlake_stream_lag_offsets", "Offsets read by a stream's source but not yet committed.",
         new GaugeConfiguration { LabelNames = ["stream"] });
 
+    public static readonly Gauge StreamLagSeconds = Prometheus.Metrics.CreateGauge(
+        "contextlake_stream_lag_seconds", "How long a stream has had offsets read but not committed by an epoch (0 when caught up).",
+        new GaugeConfiguration { LabelNames = ["stream"] });
+
     public static readonly Histogram JournalWriteSeconds = Prometheus.Metrics.CreateHistogram(
         "contextlake_journal_write_seconds", "Time for an entity to journal one batch of events (PersistAll).",
         new HistogramConfiguration { Buckets = LatencyBuckets });
