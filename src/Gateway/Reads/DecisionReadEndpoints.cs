@@ -41,13 +41,17 @@ public static class DecisionReadEndpoints
             .ProducesProblem(StatusCodes.Status504GatewayTimeout);
         app.MapGet("/v1/epoch", GetEpoch)
             .WithName("GetEpoch")
-            .WithSummary("The latest committed epoch, with per-stream lag.")
+            .WithSummary("The latest committed epoch (or the first covering after=…, waiting up to timeout), with per-stream lag.")
             .Produces<EpochResponse>();
     }
 
-    private static async Task<IResult> GetEpoch(EpochClock clock, IRequiredActor<EpochCoordinatorKey> coordinator, CancellationToken cancel)
+    private static async Task<IResult> GetEpoch(
+        HttpRequest request, EpochClock clock, NodeOptions options, IRequiredActor<EpochCoordinatorKey> coordinator, CancellationToken cancel)
     {
-        var latest = clock.Latest;
+        // The same read point as every read: after=STREAM@OFFSET long-polls until an epoch commits it.
+        var (point, problem) = await ReadPoints.ResolveQueryAsync(request, clock, options, cancel);
+        if (problem is not null) return problem.ToResult();
+        var latest = point!.Epoch;
         var read = new Dictionary<string, long>();
         try
         {

@@ -35,7 +35,7 @@ public static class EntityEndpoints
     private static async Task<IResult> GetEntity(string type, string id, HttpRequest request, StateReader reader,
         EpochClock clock, NodeOptions options, CancellationToken cancel)
     {
-        var (point, problem) = await Resolve(request, clock, options, cancel);
+        var (point, problem) = await ReadPoints.ResolveQueryAsync(request, clock, options, cancel);
         if (problem is not null) return problem.ToResult();
         var (doc, readProblem) = await reader.ReadEntityAsync(type, id, point!, $"entity {type}/{id}", cancel);
         return readProblem is not null
@@ -46,23 +46,11 @@ public static class EntityEndpoints
     private static async Task<IResult> GetViewKey(string view, string key, HttpRequest request, StateReader reader,
         EpochClock clock, NodeOptions options, CancellationToken cancel)
     {
-        var (point, problem) = await Resolve(request, clock, options, cancel);
+        var (point, problem) = await ReadPoints.ResolveQueryAsync(request, clock, options, cancel);
         if (problem is not null) return problem.ToResult();
         var (doc, readProblem) = await reader.ReadViewAsync(view, key, request.Query["window"].FirstOrDefault(), point!, $"view {view}", cancel);
         return readProblem is not null
             ? readProblem.ToResult()
             : Results.Ok(new ViewKeyResponse(point!.ToDoc(), point.At, doc!.View, doc.Key, doc.Values, doc.Window, doc.Late));
-    }
-
-    internal static async Task<(ReadPoint?, Problem?)> Resolve(HttpRequest request, EpochClock clock, NodeOptions options, CancellationToken cancel)
-    {
-        try
-        {
-            return await ReadPoints.ResolveAsync(ReadPoints.FromQuery(request), clock, options, cancel);
-        }
-        catch (BadReadPointException ex)
-        {
-            return (null, Problem.BadRequest("Invalid read", ex.Message));
-        }
     }
 }

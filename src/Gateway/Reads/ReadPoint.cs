@@ -34,6 +34,19 @@ public static class ReadPoints
     private static long? ParseLongOrThrow(string text) =>
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new BadReadPointException($"epoch '{text}' is not a non-negative integer");
 
+    /// <summary>The read point a GET names in its query (epoch, after, consistency, timeout, at).</summary>
+    public static async Task<(ReadPoint?, Problem?)> ResolveQueryAsync(HttpRequest request, EpochClock clock, NodeOptions options, CancellationToken cancel)
+    {
+        try
+        {
+            return await ResolveAsync(FromQuery(request), clock, options, cancel);
+        }
+        catch (BadReadPointException ex)
+        {
+            return (null, Problem.BadRequest("Invalid read", ex.Message));
+        }
+    }
+
     public static async Task<(ReadPoint?, Problem?)> ResolveAsync(ReadPointRequest req, EpochClock clock, NodeOptions options, CancellationToken cancel)
     {
         if (!clock.Known)

@@ -138,7 +138,7 @@ public sealed class ContextLakeToolSpec(ThreeNodeCluster cluster) : IClassFixtur
 
         var (code, _, error) = await Tool("sharding", "stats", "nope");
         Assert.Equal(1, code);
-        Assert.Contains("no shard region of type 'nope'; the types are: entity, view", error);
+        Assert.Contains("no shard region of type 'nope'; the types are: entity, vector, view", error);
     }
 
     [Fact]
@@ -151,9 +151,9 @@ public sealed class ContextLakeToolSpec(ThreeNodeCluster cluster) : IClassFixtur
         Assert.True((await ToolJson("epoch", "show")).GetProperty("n").GetInt64() >= 1);
 
         var views = Rows(await ToolOk("views", "list"), "NAME", "SOURCE", "KEY", "STATUS", "READABLE", "BACKFILL");
-        Assert.Equal(["card_velocity", "credits", "debits", "merchant_totals"], views.Select(r => r[0]));
+        Assert.Equal(["card_velocity", "credits", "debits", "merchant_embeddings", "merchant_totals"], views.Select(r => r[0]));
         Assert.Equal(["credits", "transfer", "to_account", "ready", "yes"], views.Single(r => r[0] == "credits")[..5]);
-        Assert.Equal(4, (await ToolJson("views", "list")).GetArrayLength());
+        Assert.Equal(5, (await ToolJson("views", "list")).GetArrayLength());
         var credits = await ToolOk("views", "describe", "credits");
         Assert.Contains("sql       CREATE VIEW credits AS SELECT to_account, SUM(amount) AS total, COUNT(*) AS n FROM transfer GROUP BY to_account", credits);
         Assert.Contains(Rows(credits, "ALIAS", "FUNCTION", "ARGUMENT"), r => r is ["total", "SUM", "amount"]);

@@ -1,5 +1,5 @@
-// Three node processes on one fresh PostgreSQL journal forming one cluster: fixed free loopback Akka
-// ports, the first node the only seed, the admin token set on every node.
+// Three node processes on one fresh PostgreSQL journal forming one cluster (a NodeCluster), the admin token set
+// on every node, and the membership as the admin API shows it.
 using System.Text.Json;
 using ContextLake.Testing;
 using Xunit;
@@ -11,6 +11,7 @@ public sealed class ThreeNodeCluster : IAsyncLifetime
     public const string Token = "ops-spec-token-0123456789";
 
     private PostgresTestJournal _journal = null!;
+    private NodeCluster? _cluster;
 
     public NodeProcess[] Nodes { get; private set; } = [];
 
@@ -20,25 +21,18 @@ public sealed class ThreeNodeCluster : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _journal = PostgresTestJournal.Create();
-        var ports = Enumerable.Range(0, 3).Select(_ => NodeProcess.FreePort()).ToArray();
-        Addresses = ports.Select(p => $"akka.tcp://contextlake@127.0.0.1:{p}").ToArray();
-        Nodes = ports.Select(port =>
+        _cluster = await NodeCluster.StartAsync(3, new Dictionary<string, string>(_journal.Environment)
         {
-            var environment = new Dictionary<string, string>(_journal.Environment)
-            {
-                ["ContextLake__Cluster__Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["ContextLake__Cluster__SeedNodes__0"] = Addresses[0],
-                ["ContextLake__Admin__Token"] = Token,
-            };
-            return NodeProcess.Start(environment);
-        }).ToArray();
-        await Task.WhenAll(Nodes.Select(n => n.WaitReadyAsync(TimeSpan.FromSeconds(120))));
+            ["ContextLake__Admin__Token"] = Token,
+        });
+        Nodes = Enumerable.Range(0, _cluster.Size).Select(i => _cluster[i]).ToArray();
+        Addresses = _cluster.SeedNodes.ToArray();
         await WaitForMembersAsync(Nodes[0], members => members.Count == 3 && members.All(m => m.Status == "Up"), "three members Up");
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var node in Nodes) await node.DisposeAsync();
+        if (_cluster is not null) await _cluster.DisposeAsync();
         await _journal.DisposeAsync();
     }
 

@@ -41,6 +41,21 @@ public sealed class ReadPointSpecs : SqliteNodeLifetime
     }
 
     [Fact]
+    public async Task the_epoch_endpoint_long_polls_until_after_is_committed()
+    {
+        var offset = await Write("poll", 1);
+        var (status, epoch) = await Node.GetJson($"v1/epoch?after=http:writes@{offset}&timeout=10s");
+        Assert.Equal(200, status);
+        Assert.True(epoch.GetProperty("vector").GetProperty("http:writes").GetInt64() >= offset);
+
+        var (pending, problem) = await Node.GetJson($"v1/epoch?after=http:writes@{offset + 1_000_000}&timeout=300ms");
+        Assert.Equal(504, pending);
+        Assert.Contains("timeout", problem.GetProperty("detail").GetString());
+        var (bad, _) = await Node.GetJson("v1/epoch?after=nonsense");
+        Assert.Equal(400, bad);
+    }
+
+    [Fact]
     public async Task an_epoch_number_reads_the_past_until_it_leaves_the_history()
     {
         var first = await Write("asof", 10);
