@@ -1,6 +1,7 @@
 // End-to-end numbers for one node on this machine, over real HTTP: ingest to committed, stream-to-serve
-// delay, and decision reads. `--quick` runs every scenario briefly; `--postgres` uses the PostgreSQL
-// journal named by CONTEXTLAKE_TEST_POSTGRES instead of SQLite. Prints a Markdown report.
+// delay, and decision reads. `--quick` runs every scenario briefly; `--vectors` runs only the vector
+// index scenario; `--postgres` uses the PostgreSQL journal named by CONTEXTLAKE_TEST_POSTGRES instead of
+// SQLite. Prints a Markdown report.
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -9,6 +10,12 @@ using ContextLake.Testing;
 using Microsoft.Data.Sqlite;
 
 var quick = args.Contains("--quick");
+if (args.Contains("--vectors"))
+{
+    // In-process only (no node): the vector index figures alone.
+    Console.WriteLine(await ContextLake.Benchmarks.Vectors.VectorScenario.RunAsync(quick));
+    return 0;
+}
 var provider = args.Contains("--postgres") ? JournalProvider.PostgreSql : JournalProvider.Sqlite;
 var seconds = quick ? 3 : 15;
 
