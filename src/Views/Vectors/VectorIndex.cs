@@ -2,7 +2,7 @@
 // baseline and the oracle) and approximately through an inverted file (IVF): k-means centroids cut the
 // space into lists and a query scans only the lists of its nearest centroids. Upserts and removals keep
 // both current; the centroids are trained once the set is large enough to be worth it and retrained when
-// it has doubled since.
+// it has doubled since, on a copy of the vectors (IvfTraining) so the owner may train on another thread.
 namespace ContextLake.Views.Vectors;
 
 /// <summary>

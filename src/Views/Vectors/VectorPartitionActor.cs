@@ -67,7 +67,7 @@ public sealed class VectorPartitionActor : ReceivePersistentActor
         });
         Command<IvfTrainingFailed>(failed =>
         {
-            _log.Warning(failed.Cause, "{0}: training the inverted lists failed; searches stay exact until the next attempt", PersistenceId);
+            _log.Warning(failed.Cause, "{0}: training the inverted lists failed; searches keep the previous lists (or stay exact) and training is retried after the next change", PersistenceId);
             _index?.AbandonTraining(failed.Training);
         });
         Command<SaveSnapshotSuccess>(ok => DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1)));

@@ -36,14 +36,16 @@ public static class VectorScenario
         {
             foreach (var clustered in new[] { false, true })
             {
-                var m = Measure(n, queries: quick || n > 100_000 ? 50 : 200, seed: 42, clustered);
-                report.AppendLine($"| {(clustered ? "clustered" : "random")} | {n:N0} | {m.Lists} | {m.LoadSeconds:0.00} | {m.TrainSeconds:0.00} | {m.Queries} | {m.ExactP50:0.00} | {m.ExactP99:0.00} | {m.Probes} ({m.Probes / (double)m.Lists:P0}) | {m.ApproxP50:0.00} | {m.ApproxP99:0.00} | {m.Recall:0.000} | {m.ExactP50 / m.ApproxP50:0.0}× | {m.DefaultRecall:0.000} | {m.DefaultP50:0.00} |");
+                var m = Measure(n, queries: quick || n > 100_000 ? 30 : 200, seed: 42, clustered);
+                report.AppendLine($"| {(clustered ? "clustered" : "random")} | {n:N0} | {m.Lists} | {m.LoadSeconds:0.00} | {m.TrainSeconds:0.00} | {m.Queries} | {m.ExactP50:0.00} | {m.ExactP99:0.00} | {m.Probes} ({m.Probes / (double)m.Lists:P1}) | {m.ApproxP50:0.00} | {m.ApproxP99:0.00} | {m.Recall:0.000} | {m.ExactP50 / m.ApproxP50:0.0}× | {m.DefaultRecall:0.000} | {m.DefaultP50:0.00} |");
             }
         }
         report.AppendLine();
-        report.AppendLine("IVF earns its place on clustered vectors: a query's neighbours sit in the few lists nearest to it, so it scans a few percent");
-        report.AppendLine("of the vectors for the same answers. On uniformly random vectors there is no structure to exploit: neighbours are spread");
-        report.AppendLine("over most lists, the probes needed approach all of them, and IVF cannot beat the exact scan; there exact search is the honest choice.");
+        report.AppendLine("Where IVF wins: clustered vectors (as real embeddings are). A query's neighbours sit in the few lists nearest to it,");
+        report.AppendLine("so IVF scans a small share of the vectors for the same answers, orders of magnitude faster than the exact scan.");
+        report.AppendLine("Where it can't: uniformly random vectors have no structure to exploit. Neighbours are spread over most lists, so");
+        report.AppendLine("recall@10 >= 0.95 needs a large share of them, IVF still scans most of the vectors and gains little over the exact scan");
+        report.AppendLine("(and the default probes miss most neighbours). For such data exact search is the honest choice.");
         report.AppendLine();
         return report.ToString();
     }
