@@ -19,7 +19,7 @@ public sealed record WindowSpecDoc(string Kind, string? Size, string? Slide, str
 
 public sealed record BackfillDoc(long Done, long Total);
 
-public sealed record VectorSpecDoc(string Column, int Dimensions, string Metric, int Partitions);
+public sealed record VectorSpecDoc(string Column, int Dimensions, string Metric, int Partitions, int Probes);
 
 public sealed record ViewDoc(string Name, string Sql, string Source, string Key, IReadOnlyList<AggregateDoc> Aggregates,
     WindowSpecDoc? Window, string Status, bool Readable, BackfillDoc Backfill, VectorSpecDoc? Vector = null)
@@ -38,7 +38,7 @@ public sealed record ViewDoc(string Name, string Sql, string Source, string Key,
         v.Ready,
         new BackfillDoc(v.Entry.BackfillDone, v.Entry.BackfillTotal),
         v.Definition.Vector is { } spec
-            ? new VectorSpecDoc(v.Definition.KeyColumn, spec.Dimensions, spec.Metric.ToString().ToLowerInvariant(), spec.Partitions)
+            ? new VectorSpecDoc(v.Definition.KeyColumn, spec.Dimensions, spec.Metric.ToString().ToLowerInvariant(), spec.Partitions, spec.Probes)
             : null);
 
     private static string Duration(TimeSpan t) =>

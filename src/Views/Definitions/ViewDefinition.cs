@@ -22,13 +22,15 @@ public sealed record ViewDefinition(
 
 /// <summary>
 /// What a vector view indexes: vectors of <see cref="Dimensions"/> numbers compared by <see cref="Metric"/>,
-/// spread over <see cref="Partitions"/> sharded partitions by entity id.
+/// spread over <see cref="Partitions"/> sharded partitions by entity id; an approximate search scans the
+/// <see cref="Probes"/> inverted lists nearest to the query in each partition.
 /// </summary>
-public sealed record VectorSpec(int Dimensions, VectorMetric Metric, int Partitions)
+public sealed record VectorSpec(int Dimensions, VectorMetric Metric, int Partitions, int Probes = Vectors.IvfOptions.DefaultProbes)
 {
     public const int MaxDimensions = 4096;
     public const int MaxPartitions = 256;
     public const int DefaultPartitions = 4;
+    public const int MaxProbes = 100_000;
 }
 
 public enum AggregateFunction

@@ -60,6 +60,7 @@ public static partial class ViewSql
         int? dimensions = null;
         var metric = VectorMetric.Cosine;
         var partitions = VectorSpec.DefaultPartitions;
+        var probes = IvfOptions.DefaultProbes;
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var option in statement.Options)
         {
@@ -74,6 +75,9 @@ public static partial class ViewSql
                 case "partitions":
                     partitions = WholeNumber(option, 1, VectorSpec.MaxPartitions);
                     break;
+                case "probes":
+                    probes = WholeNumber(option, 1, VectorSpec.MaxProbes);
+                    break;
                 case "metric":
                     metric = option.Value.ToLowerInvariant() switch
                     {
@@ -83,14 +87,14 @@ public static partial class ViewSql
                     };
                     break;
                 default:
-                    throw Error(option.Name.At, $"unknown option '{option.Name.Text}' of a vector view; options are dimensions, metric, partitions");
+                    throw Error(option.Name.At, $"unknown option '{option.Name.Text}' of a vector view; options are dimensions, metric, partitions, probes");
             }
         }
         if (dimensions is not { } d)
             throw Error(statement.WithAt, "a vector view needs WITH (dimensions = N, ...): how many numbers each vector has");
 
         var view = new ViewDefinition(statement.View.Text, statement.Source.Text, statement.Column.Text, statement.Column.Text, [],
-            statement.Where, null, text, new VectorSpec(d, metric, partitions));
+            statement.Where, null, text, new VectorSpec(d, metric, partitions, probes));
         Maps.AddOrUpdate(view, new SourceMap(statement.Source.At, statement.Column.At, []));
         return view;
     }

@@ -1,6 +1,6 @@
-// The inverted file of a VectorIndex: spherical k-means centroids (trained on a sample, in parallel) and,
-// per centroid, the slots of the vectors nearest to it. Nearest means the highest dot product, which for
-// unit vectors (cosine) is the smallest angle.
+// The inverted file of a VectorIndex: k-means centroids and, per centroid, an IvfList holding the vectors
+// nearest to it (copies, so the lists live independently of the index's slot array). Knows for every slot
+// its list and row, so upserts and removals update it in place.
 using System.Numerics.Tensors;
 
 namespace ContextLake.Views.Vectors;
@@ -9,84 +9,49 @@ internal sealed class InvertedLists
 {
     private readonly int _dim;
     private readonly float[] _centroids;
-    private readonly int[][] _members;
-    private readonly int[] _sizes;
+    private readonly IvfList[] _lists;
     private int[] _listOf;
-    private int[] _position;
+    private int[] _rowOf;
 
-    private InvertedLists(int dim, float[] centroids, int lists, int capacity, int trainedOn)
+    /// <param name="sizes">Expected vectors per list, to size each block once; null for small starting blocks.</param>
+    public InvertedLists(int dim, float[] centroids, int capacity, int trainedOn, int[]? sizes = null)
     {
         _dim = dim;
         _centroids = centroids;
-        _members = new int[lists][];
-        for (var i = 0; i < lists; i++) _members[i] = new int[8];
-        _sizes = new int[lists];
-        _listOf = new int[capacity];
-        _position = new int[capacity];
+        _lists = new IvfList[centroids.Length / dim];
+        for (var i = 0; i < _lists.Length; i++) _lists[i] = new IvfList(dim, Math.Max(8, sizes?[i] ?? 0));
+        _listOf = new int[Math.Max(capacity, 1)];
+        _rowOf = new int[_listOf.Length];
+        Array.Fill(_listOf, -1);
         TrainedOn = trainedOn;
     }
 
-    public int Count => _sizes.Length;
+    public int Count => _lists.Length;
 
+    /// <summary>How many vectors the centroids were trained on (the index retrains once it has doubled).</summary>
     public int TrainedOn { get; }
 
-    public ReadOnlySpan<int> Members(int list) => _members[list].AsSpan(0, _sizes[list]);
+    public IvfList List(int list) => _lists[list];
 
-    public static InvertedLists Train(float[] data, int dim, int[] slots, int lists, IvfOptions options, int capacity)
+    public void Add(int slot, ReadOnlySpan<float> vector) => Add(slot, KMeans.Nearest(_centroids, _dim, vector), vector);
+
+    /// <summary>Files <paramref name="slot"/> under a list already chosen (bulk builds assign lists in parallel).</summary>
+    public void Add(int slot, int list, ReadOnlySpan<float> vector)
     {
-        var random = new Random(options.Seed);
-        // A sample of 64 vectors per list trains centroids about as well as all of them, at a fraction of the cost.
-        var sample = slots.Length <= lists * 64 ? slots : random.GetItems(slots, lists * 64);
-        var centroids = new float[lists * dim];
-        var seeds = random.GetItems(sample, lists);
-        for (var c = 0; c < lists; c++) data.AsSpan(seeds[c] * dim, dim).CopyTo(centroids.AsSpan(c * dim, dim));
-        Normalize(centroids, dim);
-
-        var assignment = new int[sample.Length];
-        for (var iteration = 0; iteration < options.TrainIterations; iteration++)
-        {
-            Parallel.For(0, sample.Length, i => assignment[i] = Nearest(centroids, dim, data.AsSpan(sample[i] * dim, dim)));
-            var sums = new float[lists * dim];
-            var counts = new int[lists];
-            for (var i = 0; i < sample.Length; i++)
-            {
-                var c = assignment[i];
-                counts[c]++;
-                TensorPrimitives.Add(sums.AsSpan(c * dim, dim), data.AsSpan(sample[i] * dim, dim), sums.AsSpan(c * dim, dim));
-            }
-            for (var c = 0; c < lists; c++)
-            {
-                // An empty list takes a random sample vector, so no centroid is wasted.
-                if (counts[c] == 0) data.AsSpan(sample[random.Next(sample.Length)] * dim, dim).CopyTo(sums.AsSpan(c * dim, dim));
-            }
-            Normalize(sums, dim);
-            sums.CopyTo(centroids, 0);
-        }
-
-        var index = new InvertedLists(dim, centroids, lists, Math.Max(capacity, 1), slots.Length);
-        var nearest = new int[slots.Length];
-        Parallel.For(0, slots.Length, i => nearest[i] = Nearest(centroids, dim, data.AsSpan(slots[i] * dim, dim)));
-        for (var i = 0; i < slots.Length; i++) index.Append(nearest[i], slots[i]);
-        return index;
+        Grow(slot + 1);
+        _listOf[slot] = list;
+        _rowOf[slot] = _lists[list].Add(slot, vector);
     }
 
-    public void Add(int slot, ReadOnlySpan<float> vector) => Append(Nearest(_centroids, _dim, vector), slot);
-
-    public void Remove(int slot)
+    /// <summary>Removes <paramref name="slot"/> if it is filed; returns whether it was.</summary>
+    public bool Remove(int slot)
     {
-        var list = _listOf[slot];
-        var at = _position[slot];
-        var last = --_sizes[list];
-        var moved = _members[list][last];
-        _members[list][at] = moved;
-        _position[moved] = at;
-    }
-
-    public void Grow(int capacity)
-    {
-        if (capacity <= _listOf.Length) return;
-        Array.Resize(ref _listOf, capacity);
-        Array.Resize(ref _position, capacity);
+        if (slot >= _listOf.Length || _listOf[slot] < 0) return false;
+        var row = _rowOf[slot];
+        var moved = _lists[_listOf[slot]].RemoveAt(row);
+        if (moved >= 0) _rowOf[moved] = row;
+        _listOf[slot] = -1;
+        return true;
     }
 
     /// <summary>The <paramref name="probes"/> lists whose centroids are most similar to <paramref name="query"/>.</summary>
@@ -101,37 +66,24 @@ internal sealed class InvertedLists
         return order[..probes];
     }
 
-    private void Append(int list, int slot)
+    /// <summary>How many lists nearest to <paramref name="query"/> a search must probe to reach <paramref name="slot"/>'s list; 0 when not filed.</summary>
+    public int ProbesToReach(ReadOnlySpan<float> query, int slot)
     {
-        if (_sizes[list] == _members[list].Length) Array.Resize(ref _members[list], _members[list].Length * 2);
-        _members[list][_sizes[list]] = slot;
-        _listOf[slot] = list;
-        _position[slot] = _sizes[list]++;
+        if (slot >= _listOf.Length || _listOf[slot] < 0) return 0;
+        var own = TensorPrimitives.Dot(query, _centroids.AsSpan(_listOf[slot] * _dim, _dim));
+        var closer = 0;
+        for (var c = 0; c < Count; c++)
+            if (TensorPrimitives.Dot(query, _centroids.AsSpan(c * _dim, _dim)) > own) closer++;
+        return closer + 1;
     }
 
-    private static int Nearest(float[] centroids, int dim, ReadOnlySpan<float> vector)
+    private void Grow(int slots)
     {
-        var best = 0;
-        var bestScore = float.NegativeInfinity;
-        for (var c = 0; c < centroids.Length / dim; c++)
-        {
-            var score = TensorPrimitives.Dot(vector, centroids.AsSpan(c * dim, dim));
-            if (score > bestScore)
-            {
-                bestScore = score;
-                best = c;
-            }
-        }
-        return best;
-    }
-
-    private static void Normalize(float[] vectors, int dim)
-    {
-        for (var c = 0; c < vectors.Length / dim; c++)
-        {
-            var v = vectors.AsSpan(c * dim, dim);
-            var norm = TensorPrimitives.Norm(v);
-            if (norm > 0) TensorPrimitives.Divide(v, norm, v);
-        }
+        if (slots <= _listOf.Length) return;
+        var old = _listOf.Length;
+        var capacity = Math.Max(slots, old * 2);
+        Array.Resize(ref _listOf, capacity);
+        Array.Resize(ref _rowOf, capacity);
+        _listOf.AsSpan(old).Fill(-1);
     }
 }

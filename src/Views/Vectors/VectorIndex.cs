@@ -2,17 +2,19 @@
 // baseline and the oracle) and approximately through an inverted file (IVF): k-means centroids cut the
 // space into lists and a query scans only the lists of its nearest centroids. Upserts and removals keep
 // both current; the centroids are trained once the set is large enough to be worth it and retrained when
-// it has doubled since.
+// it has doubled since, on a copy of the vectors (IvfTraining) so the owner may train on another thread.
 namespace ContextLake.Views.Vectors;
 
 /// <summary>
 /// How the approximate index is shaped. Below <see cref="MinVectors"/> every search is exact (a scan is as
-/// cheap as probing). Lists = <see cref="ListsPerSqrt"/> × √n; a query scans the <see cref="ProbeFraction"/>
-/// of the lists nearest to it. Uniformly random vectors are the worst case (no cluster structure): the
-/// default probe share is what reaches recall@10 ≥ 0.95 there; clustered embeddings need far fewer.
+/// cheap as probing). Lists = <see cref="ListsPerSqrt"/> × √n; a query scans the <see cref="Probes"/> lists
+/// whose centroids are nearest to it (a view sets it with WITH (probes = N)).
 /// </summary>
-public sealed record IvfOptions(int MinVectors = 20_000, double ListsPerSqrt = 1.0, double ProbeFraction = 0.8, int TrainIterations = 8, int Seed = 17)
+public sealed record IvfOptions(int MinVectors = 20_000, double ListsPerSqrt = 1.0, int Probes = IvfOptions.DefaultProbes, int TrainIterations = 8, int Seed = 17)
 {
+    /// <summary>Enough for recall@10 ≥ 0.95 on clustered embeddings (see the benchmark); random data needs most lists.</summary>
+    public const int DefaultProbes = 32;
+
     public static IvfOptions Default { get; } = new();
 }
 
@@ -24,8 +26,10 @@ public sealed class VectorIndex
     private string?[] _ids;
     private readonly Dictionary<string, int> _slotOf = new(StringComparer.Ordinal);
     private readonly Stack<int> _free = new();
-        private int _highWater;
+    private int _highWater;
     private InvertedLists? _lists;
+    private IvfTraining? _training;
+    private readonly HashSet<int> _changedDuringTraining = new();
 
     public VectorIndex(int dimensions, IvfOptions? ivf = null, int capacity = 16)
     {
@@ -46,6 +50,12 @@ public sealed class VectorIndex
 
     public int ListCount => _lists?.Count ?? 0;
 
+    /// <summary>
+    /// Whether the lists should be (re)trained: the set has reached <see cref="IvfOptions.MinVectors"/> and has no
+    /// lists yet or has doubled since they were trained, and no training is under way.
+    /// </summary>
+    public bool TrainingDue => _training is null && Count >= _ivf.MinVectors && (_lists is null || Count >= 2 * _lists.TrainedOn);
+
     public bool Contains(string id) => _slotOf.ContainsKey(id);
 
     /// <summary>Adds or replaces <paramref name="id"/>'s vector (already prepared for the metric).</summary>
@@ -65,6 +75,7 @@ public sealed class VectorIndex
         }
         vector.CopyTo(Vector(slot));
         _lists?.Add(slot, Vector(slot));
+        if (_training is not null) _changedDuringTraining.Add(slot);
     }
 
     public bool Remove(string id)
@@ -73,35 +84,61 @@ public sealed class VectorIndex
         _lists?.Remove(slot);
         _ids[slot] = null;
         _free.Push(slot);
+        if (_training is not null) _changedDuringTraining.Add(slot);
+        if (Count < _ivf.MinVectors) DropApproximate();
         return true;
     }
 
     /// <summary>
-    /// Trains the lists once the set reaches <see cref="IvfOptions.MinVectors"/> and again whenever it has doubled
-    /// since they were trained; drops them below the minimum. Returns whether it trained.
+    /// Starts (re)training the lists on a copy of the current vectors: run <see cref="IvfTraining.Run"/> on any thread,
+    /// then hand it to <see cref="Install"/>. Searches meanwhile use the previous lists, or are exact.
     /// </summary>
-    public bool MaintainApproximate()
+    public IvfTraining StartTraining()
     {
-        if (Count < _ivf.MinVectors)
+        var slots = new int[Count];
+        var vectors = new float[(long)Count * _dim];
+        var n = 0;
+        for (var slot = 0; slot < _highWater; slot++)
         {
-            _lists = null;
-            return false;
+            if (_ids[slot] is null) continue;
+            Vector(slot).CopyTo(vectors.AsSpan(n * _dim, _dim));
+            slots[n++] = slot;
         }
-        if (_lists is not null && Count < 2 * _lists.TrainedOn) return false;
-        BuildApproximate();
+        _changedDuringTraining.Clear();
+        return _training = new IvfTraining(_dim, vectors, slots, _ivf, _ids.Length);
+    }
+
+    /// <summary>
+    /// Installs finished lists after replaying onto them the slots changed since <paramref name="training"/> started.
+    /// False (nothing installed) when it is not the training under way: superseded, or dropped below the minimum.
+    /// </summary>
+    public bool Install(IvfTraining training)
+    {
+        if (!ReferenceEquals(training, _training) || training.Result is not { } lists) return false;
+        foreach (var slot in _changedDuringTraining)
+        {
+            lists.Remove(slot);
+            if (_ids[slot] is not null) lists.Add(slot, Vector(slot));
+        }
+        _changedDuringTraining.Clear();
+        _training = null;
+        _lists = lists;
         return true;
     }
 
-    /// <summary>Trains centroids on the current vectors and files every vector under its nearest one.</summary>
-    public void BuildApproximate()
+    /// <summary>Forgets a training that failed or will not finish, so a later one can start.</summary>
+    public void AbandonTraining(IvfTraining training)
     {
-        var slots = new int[Count];
-        var n = 0;
-        for (var slot = 0; slot < _highWater; slot++)
-            if (_ids[slot] is not null) slots[n++] = slot;
-        var lists = Math.Max(1, (int)Math.Round(_ivf.ListsPerSqrt * Math.Sqrt(slots.Length)));
-        _lists = InvertedLists.Train(_data, _dim, slots, lists, _ivf, _ids.Length);
+        if (!ReferenceEquals(training, _training)) return;
+        _training = null;
+        _changedDuringTraining.Clear();
     }
+
+    /// <summary>Trains on this thread when <see cref="TrainingDue"/>; returns whether it trained.</summary>
+    public bool MaintainApproximate() => TrainingDue && BuildApproximate();
+
+    /// <summary>Trains centroids on the current vectors and files every vector under its nearest one, on this thread.</summary>
+    public bool BuildApproximate() => Install(StartTraining().Run());
 
     /// <summary>The exact top <paramref name="k"/> by a scan of every vector. <paramref name="accept"/> is asked only for candidates good enough to enter.</summary>
     public List<Neighbor> SearchExact(ReadOnlySpan<float> query, int k, Func<string, bool>? accept = null)
@@ -118,23 +155,40 @@ public sealed class VectorIndex
     }
 
     /// <summary>
-    /// The approximate top <paramref name="k"/> through the inverted lists when they exist, else exact. When the
-    /// probed lists hold fewer than k accepted vectors (a selective filter), the answer falls back to an exact scan.
+    /// The approximate top <paramref name="k"/> through the inverted lists when they exist, else exact: the vectors of
+    /// the <paramref name="probes"/> lists nearest to the query (default <see cref="IvfOptions.Probes"/>). When those
+    /// hold fewer than k accepted vectors (a selective filter), the answer falls back to an exact scan.
     /// </summary>
-    public List<Neighbor> Search(ReadOnlySpan<float> query, int k, Func<string, bool>? accept = null, double? probeFraction = null)
+    public List<Neighbor> Search(ReadOnlySpan<float> query, int k, Func<string, bool>? accept = null, int? probes = null)
     {
         if (_lists is null) return SearchExact(query, k, accept);
         var top = new TopK(k);
-        var probes = Math.Max(1, (int)Math.Ceiling((probeFraction ?? _ivf.ProbeFraction) * _lists.Count));
-        foreach (var list in _lists.Nearest(query, probes))
+        foreach (var l in _lists.Nearest(query, Math.Max(1, probes ?? _ivf.Probes)))
         {
-            foreach (var slot in _lists.Members(list))
+            var list = _lists.List(l);
+            for (var row = 0; row < list.Count; row++)
             {
-                var score = VectorMath.Score(query, Vector(slot));
-                if (top.Admits(score) && (accept is null || accept(_ids[slot]!))) top.Offer(new Neighbor(_ids[slot]!, score));
+                var score = list.ScoreAt(row, query);
+                if (!top.Admits(score)) continue;
+                var id = _ids[list.SlotAt(row)]!;
+                if (accept is null || accept(id)) top.Offer(new Neighbor(id, score));
             }
         }
         return top.Count < Math.Min(k, Count) ? SearchExact(query, k, accept) : top.ToList();
+    }
+
+    /// <summary>
+    /// How many lists a search for <paramref name="query"/> must probe to see <paramref name="id"/> (so the recall of every
+    /// probe count follows from one exact search); 0 without lists or for an unknown id.
+    /// </summary>
+    public int ProbesToReach(ReadOnlySpan<float> query, string id) =>
+        _lists is not null && _slotOf.TryGetValue(id, out var slot) ? _lists.ProbesToReach(query, slot) : 0;
+
+    private void DropApproximate()
+    {
+        _lists = null;
+        _training = null;
+        _changedDuringTraining.Clear();
     }
 
     private Span<float> Vector(int slot) => _data.AsSpan(slot * _dim, _dim);
@@ -145,6 +199,5 @@ public sealed class VectorIndex
         var capacity = Math.Max(slots, _ids.Length * 2);
         Array.Resize(ref _ids, capacity);
         Array.Resize(ref _data, capacity * _dim);
-        _lists?.Grow(capacity);
     }
 }

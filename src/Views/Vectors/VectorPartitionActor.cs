@@ -3,6 +3,8 @@
 // changes after it, deduplicated per (stream, offset) exactly. The index holds each entity's base row;
 // a read at V searches it for entities without pending changes and checks the few with pending changes
 // exactly, at the row V commits for them. The index is derived state: rebuilt from the rows on recovery.
+// Its inverted lists are trained in a task, off the actor's thread (seconds at 100,000 vectors); the actor
+// keeps applying changes and serving searches (exact until the first lists arrive) meanwhile.
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
@@ -58,6 +60,16 @@ public sealed class VectorPartitionActor : ReceivePersistentActor
 
         Command<ApplyVectorChanges>(HandleApply);
         Command<SearchVectors>(HandleSearch);
+        Command<IvfTrained>(trained =>
+        {
+            if (_index?.Install(trained.Training) == true) _log.Debug("{0}: inverted lists installed", PersistenceId);
+            TrainIfDue();
+        });
+        Command<IvfTrainingFailed>(failed =>
+        {
+            _log.Warning(failed.Cause, "{0}: training the inverted lists failed; searches keep the previous lists (or stay exact) and training is retried after the next change", PersistenceId);
+            _index?.AbandonTraining(failed.Training);
+        });
         Command<SaveSnapshotSuccess>(ok => DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot of {0} failed", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -74,10 +86,10 @@ public sealed class VectorPartitionActor : ReceivePersistentActor
         _view = view;
         if (_index is null)
         {
-            _index = new VectorIndex(spec.Dimensions);
+            _index = new VectorIndex(spec.Dimensions, new IvfOptions(Probes: spec.Probes));
             foreach (var (id, rows) in _base)
                 if (rows.Visible() is { } row) _index.Upsert(id, row.Vector);
-            _index.MaintainApproximate();
+            TrainIfDue();
         }
         return true;
     }
@@ -224,6 +236,20 @@ public sealed class VectorPartitionActor : ReceivePersistentActor
         if (!folded) return;
         foreach (var (stream, offset) in horizon.Vector)
             if (!_baseVector.TryGetValue(stream, out var b) || offset > b) _baseVector[stream] = offset;
-        _index!.MaintainApproximate();
+        TrainIfDue();
     }
+
+    /// <summary>Starts training the index's inverted lists in a task when due; the result comes back as a message.</summary>
+    private void TrainIfDue()
+    {
+        if (_index is not { TrainingDue: true }) return;
+        var training = _index.StartTraining();
+        Task.Run(training.Run).PipeTo(Self,
+            success: t => new IvfTrained(t),
+            failure: ex => new IvfTrainingFailed(training, ex));
+    }
+
+    private sealed record IvfTrained(IvfTraining Training);
+
+    private sealed record IvfTrainingFailed(IvfTraining Training, Exception Cause);
 }
