@@ -141,11 +141,49 @@ public sealed class NodeProcess : IAsyncDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SysKill(int pid, int signal);
 
+    private static readonly HashSet<int> HandedOut = new();
+
+    /// <summary>A loopback port free now, chosen below the kernel's ephemeral range: ports the OS gives to port-0
+    /// listeners (an embedded Kafka broker) and to outgoing connections (journal, HTTP clients) come from that range,
+    /// so none of them can take this port between now and the moment the node binds it.</summary>
     public static int FreePort()
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        var (ephemeralLow, ephemeralHigh) = EphemeralRange();
+        var (low, high) = ephemeralLow - 10_000 >= 1024 ? (ephemeralLow - 10_000, ephemeralLow) : (ephemeralHigh + 1, 65536);
+        lock (HandedOut)
+        {
+            for (var attempt = 0; attempt < 1000; attempt++)
+            {
+                var port = Random.Shared.Next(low, high);
+                if (HandedOut.Contains(port)) continue;
+                try
+                {
+                    var probe = new TcpListener(IPAddress.Loopback, port);
+                    probe.Start();
+                    probe.Stop();
+                }
+                catch (SocketException)
+                {
+                    continue;
+                }
+                HandedOut.Add(port);
+                return port;
+            }
+        }
+        throw new InvalidOperationException($"no free loopback port in {low}..{high - 1}");
+    }
+
+    private static (int Low, int High) EphemeralRange()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return (int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return (32768, 60999); // Linux's default
+        }
     }
 
     /// <summary>The gateway built beside the tests (same configuration), found from the repository root.</summary>

@@ -17,11 +17,13 @@ public interface IKafkaControl
     /// Commits arriving together go out as one request; a rebalance in progress delays, not fails, them.</summary>
     Task CommitAsync(IReadOnlyDictionary<TopicPartition, long> nextOffsets);
 
-    /// <summary>Assigned and paused partitions and the records the consumer holds for each.</summary>
+    /// <summary>Assigned and paused partitions, the records the consumer holds for each, and each partition's end
+    /// (the high watermark the last fetch saw: the offset the next produced record gets).</summary>
     Task<KafkaConsumerStatus> StatusAsync();
 }
 
 public sealed record KafkaConsumerStatus(
     IReadOnlyList<TopicPartition> Assigned,
     IReadOnlyList<TopicPartition> Paused,
-    IReadOnlyDictionary<TopicPartition, int> Buffered);
+    IReadOnlyDictionary<TopicPartition, int> Buffered,
+    IReadOnlyDictionary<TopicPartition, long> End);

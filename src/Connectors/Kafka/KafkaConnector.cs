@@ -158,7 +158,9 @@ internal sealed class KafkaRun : IConnectorRun
         await done;
     }
 
-    /// <summary>Publishes what the consumer holds per partition into the connector's status, twice a second.</summary>
+    /// <summary>Publishes what the consumer holds per partition into the connector's status, and each partition's end
+    /// to the epoch coordinator as how far the stream could be read, twice a second: the stream's lag (end minus
+    /// committed) is then the backlog still waiting in Kafka, which /readyz bounds with Health:MaxStreamLag.</summary>
     private async Task ReportBuffered(ConnectorContext context, IKafkaControl control, Task done)
     {
         while (!done.IsCompleted && !_stop.IsCancellationRequested)
@@ -167,7 +169,13 @@ internal sealed class KafkaRun : IConnectorRun
             {
                 var status = await control.StatusAsync();
                 foreach (var tp in status.Assigned)
-                    context.ReportBuffered(KafkaConnectorFactory.StreamOf(context.Name, tp), status.Buffered.GetValueOrDefault(tp));
+                {
+                    var stream = KafkaConnectorFactory.StreamOf(context.Name, tp);
+                    context.ReportBuffered(stream, status.Buffered.GetValueOrDefault(tp));
+                    // Our offsets are Kafka's + 1, so the partition's end (next Kafka offset) is the last record's offset.
+                    if (status.End.TryGetValue(tp, out var end) && end > context.Clock.Latest[stream])
+                        context.Applier.ReportRead(stream, context.Clock.Latest[stream], end);
+                }
                 await Task.Delay(500, _stop.Token);
             }
             catch (Exception ex) when (ex is OperationCanceledException or Akka.Actor.AskTimeoutException or InvalidOperationException)

@@ -408,7 +408,12 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
     private KafkaConsumerStatus Status() => new(
         _partitions.Keys.ToList(),
         _partitions.Where(p => p.Value.Paused).Select(p => p.Key).ToList(),
-        _partitions.ToDictionary(p => p.Key, p => p.Value.Buffer.Count));
+        _partitions.ToDictionary(p => p.Key, p => p.Value.Buffer.Count),
+        // librdkafka caches each partition's high watermark from fetch responses: no broker round trip here.
+        _partitions.Keys
+            .Select(tp => (tp, end: _consumer?.GetWatermarkOffsets(tp).High ?? Offset.Unset))
+            .Where(e => e.end != Offset.Unset)
+            .ToDictionary(e => e.tp, e => e.end.Value));
 
     private void Shutdown(Exception? cause)
     {

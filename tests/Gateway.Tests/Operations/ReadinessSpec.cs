@@ -1,6 +1,9 @@
 // /readyz says why a node should not take traffic: its journal unreachable (end to end, with PostgreSQL
-// refusing the node's database), a stream whose epochs stalled, a stream lagging over its bound.
+// refusing the node's database), a stream whose epochs stalled, a stream lagging over its bound (end to end,
+// with records waiting in Kafka behind a paused connector).
 using System.Text.Json;
+using Confluent.Kafka;
+using ContextLake.Connectors.Kafka;
 using ContextLake.Gateway.Operations;
 using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
@@ -30,6 +33,53 @@ public sealed class ReadinessSpec() : JournalLifetime(JournalProvider.PostgreSql
         }
         var up = await WaitForReadiness(node, ready: true);
         Assert.True(up.GetProperty("journalReachable").GetBoolean());
+    }
+
+    [Fact]
+    public async Task a_kafka_backlog_over_the_lag_bound_with_no_epoch_committing_it_makes_the_node_unready_until_it_is_consumed()
+    {
+        using var kafka = new MockKafkaCluster(initialRebalanceDelay: TimeSpan.FromMilliseconds(100));
+        await using var node = await NodeProcess.StartReadyAsync(new Dictionary<string, string>(Journal.Environment)
+        {
+            ["ContextLake__Kafka__BootstrapServers"] = kafka.BootstrapServers,
+            ["ContextLake__ConnectorsFile"] = "",
+            ["ContextLake__Health__MaxStreamLag"] = "10",
+            ["ContextLake__Health__EpochStallAfter"] = "00:00:02",
+        });
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers }).Build();
+        void Produce(int from, int count)
+        {
+            // One key: every record lands in one partition, so one stream carries the whole backlog.
+            for (var i = from; i < from + count; i++)
+                producer.Produce("card_tx", new Message<string, string>
+                {
+                    Key = "k", Value = JsonSerializer.Serialize(new { id = $"t{i}", card_id = "k", merchant_id = "m", amount = 1 }),
+                });
+            producer.Flush(TimeSpan.FromSeconds(20));
+        }
+
+        var connector = JsonSerializer.Serialize(new { name = "payments", config = new { type = "kafka", topic = "card_tx", entityType = "card_tx", idField = "id" } });
+        Assert.Equal(201, (await node.PostJson("v1/connectors", connector)).Status);
+        Produce(0, 1);
+        // The connector has the partition and has committed its first record before it is paused.
+        var consumed = DateTime.UtcNow.AddSeconds(60);
+        while (!(await node.GetJson("v1/entities/card_tx/t0")).Item1.Equals(200))
+        {
+            Assert.True(DateTime.UtcNow < consumed, "the first record was not consumed within 60 s");
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(202, (int)(await node.Http.PutAsync("v1/connectors/payments/pause", null)).StatusCode);
+        Produce(1, 30);
+        var unready = await WaitForReadiness(node, ready: false);
+        var problems = unready.GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToList();
+        Assert.Contains(problems, p => p.Contains("kafka:payments/card_tx/", StringComparison.Ordinal) && p.Contains("ContextLake:Health:MaxStreamLag", StringComparison.Ordinal));
+        Assert.False(unready.GetProperty("lagWithinBound").GetBoolean());
+
+        Assert.Equal(202, (int)(await node.Http.PutAsync("v1/connectors/payments/resume", null)).StatusCode);
+        var ready = await WaitForReadiness(node, ready: true);
+        Assert.True(ready.GetProperty("lagWithinBound").GetBoolean());
+        Assert.True(ready.GetProperty("epochAdvancing").GetBoolean());
     }
 
     [Fact]
