@@ -41,9 +41,9 @@ public sealed record ViewKeyValues(IReadOnlyDictionary<string, JsonElement> Valu
 public sealed record ViewReadRefused(string Reason) : IViewsMessage;
 
 /// <summary>Journal row of a view key: the new (deduplicated) deltas of one command.</summary>
-public sealed record ViewDeltaBatch(IReadOnlyList<KeyDeltas> Batch) : IViewsMessage;
+public sealed record ViewDeltaBatch(IReadOnlyList<KeyDeltas> Batch) : IViewsMessage, IChangeBatch<KeyDeltas>;
 
-public sealed record ViewKeySnapshot(GroupAggregateSnapshot Base, Dictionary<string, long> BaseVector, IReadOnlyList<KeyDeltas> Pending) : IViewsMessage;
+public sealed record ViewKeySnapshot(GroupAggregateSnapshot Base, Dictionary<string, long> BaseVector, IReadOnlyList<KeyDeltas> Pending) : IViewsMessage, IMultiVersionSnapshot<KeyDeltas>;
 
 /// <summary>Key under which the view shard region is registered.</summary>
 public sealed class ViewRegion

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Text.Json;
 using ContextLake.Platform.Entities;
 using ContextLake.Platform.Events;
+using ContextLake.Views.Actors;
 using ContextLake.Views.Algebra;
 using ContextLake.Views.Columns;
 using ContextLake.Views.Definitions;
@@ -13,7 +14,7 @@ using ContextLake.Views.Sql;
 namespace ContextLake.Views.Projection;
 
 /// <summary>The deltas one event (Stream, Offset) makes to one group key: the unit a view actor deduplicates.</summary>
-public sealed record KeyDeltas(string Stream, long Offset, IReadOnlyList<ViewDelta> Deltas);
+public sealed record KeyDeltas(string Stream, long Offset, IReadOnlyList<ViewDelta> Deltas) : IStreamChange;
 
 public static class ViewProjector
 {

@@ -40,7 +40,7 @@ public sealed record VectorRow(EventVersion Version, float[] Vector, IReadOnlyDi
 }
 
 /// <summary>What one event (Stream, Offset) did to an entity's row in one vector view: the unit a partition deduplicates.</summary>
-public sealed record VectorChange(string Stream, long Offset, string EntityId, VectorRow? Before, VectorRow? After);
+public sealed record VectorChange(string Stream, long Offset, string EntityId, VectorRow? Before, VectorRow? After) : IStreamChange;
 
 public interface IVectorPartitionCommand : IViewsMessage
 {
@@ -62,14 +62,14 @@ public sealed record VectorHit(string Id, float Score, IReadOnlyDictionary<strin
 public sealed record VectorNeighbors(IReadOnlyList<VectorHit> Hits) : IViewsMessage;
 
 /// <summary>Journal row of a partition: the new (deduplicated) changes of one command.</summary>
-public sealed record VectorChangeBatch(IReadOnlyList<VectorChange> Batch) : IViewsMessage;
+public sealed record VectorChangeBatch(IReadOnlyList<VectorChange> Batch) : IViewsMessage, IChangeBatch<VectorChange>;
 
 public sealed record WeightedRow(VectorRow Row, int Weight);
 
 public sealed record VectorEntitySnapshot(string Id, IReadOnlyList<WeightedRow> Rows);
 
 public sealed record VectorPartitionSnapshot(IReadOnlyList<VectorEntitySnapshot> Entities, Dictionary<string, long> BaseVector, IReadOnlyList<VectorChange> Pending)
-    : IViewsMessage;
+    : IViewsMessage, IMultiVersionSnapshot<VectorChange>;
 
 /// <summary>Key under which the vector partition shard region is registered.</summary>
 public sealed class VectorRegion
