@@ -5,13 +5,12 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Xunit;
 
+using static ContextLake.Gateway.Tests.Vectors.MerchantEmbeddings;
+
 namespace ContextLake.Gateway.Tests.Vectors;
 
 public sealed class VectorViewSpecs(SqliteNodeFixture fixture) : IClassFixture<SqliteNodeFixture>
 {
-    private const string View = "merchant_embeddings";
-
-    private sealed record Written(long Offset, string Id, bool Delete, float[] Vector, string Category);
 
     private sealed record Observed(long EpochOffset, float[] Query, string? Where, bool Exact, List<(string Id, float Score)> Hits);
 
@@ -19,7 +18,7 @@ public sealed class VectorViewSpecs(SqliteNodeFixture fixture) : IClassFixture<S
     public async Task similarity_reads_at_an_epoch_agree_with_brute_force_over_exactly_the_committed_vectors_under_concurrent_upserts_and_deletes()
     {
         var node = fixture.Node;
-        await WaitReadyAsync(node);
+        await WaitReadableAsync(node);
         var written = new ConcurrentBag<Written>();
         var observed = new ConcurrentBag<Observed>();
         var writersDone = false;
@@ -87,7 +86,7 @@ public sealed class VectorViewSpecs(SqliteNodeFixture fixture) : IClassFixture<S
     public async Task bad_similarity_reads_are_refused_naming_the_fault()
     {
         var node = fixture.Node;
-        await WaitReadyAsync(node);
+        await WaitReadableAsync(node);
         async Task<string> Refused(int expected, object read)
         {
             var (status, body, _) = await node.PostJson("v1/read", JsonSerializer.Serialize(new { reads = new[] { read } }));
@@ -108,38 +107,4 @@ public sealed class VectorViewSpecs(SqliteNodeFixture fixture) : IClassFixture<S
 
     private static List<(string Id, float Score)> Hits(JsonElement result) =>
         result.GetProperty("neighbors").EnumerateArray().Select(h => (h.GetProperty("id").GetString()!, h.GetProperty("score").GetSingle())).ToList();
-
-    /// <summary>The top k by cosine over each merchant's row as of offset V: its latest event up to V, if an upsert.</summary>
-    private static List<(string Id, float Score)> BruteForce(List<Written> log, long v, float[] query, string? category, int k) =>
-        log.Where(e => e.Offset <= v).GroupBy(e => e.Id).Select(g => g.MaxBy(e => e.Offset)!)
-            .Where(e => !e.Delete && (category is null || e.Category == category))
-            .Select(e => (e.Id, Score: Cosine(query, e.Vector)))
-            .OrderByDescending(x => x.Score).ThenBy(x => x.Id, StringComparer.Ordinal).Take(k).ToList();
-
-    private static float Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return (float)(dot / Math.Sqrt(na * nb));
-    }
-
-    private static float[] RandomVector(Random random) =>
-        Enumerable.Range(0, 4).Select(_ => (float)Math.Round(random.NextDouble() * 2 - 1, 3) + 0.001f).ToArray();
-
-    private static async Task WaitReadyAsync(Testing.NodeProcess node)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var (status, body) = await node.GetJson($"v1/views/{View}");
-            if (status == 200 && body.GetProperty("readable").GetBoolean()) return;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{View} did not become readable: {status} {body}");
-            await Task.Delay(50);
-        }
-    }
 }
