@@ -173,8 +173,8 @@ internal sealed class KafkaRun : IConnectorRun
                     var stream = KafkaConnectorFactory.StreamOf(context.Name, tp);
                     context.ReportBuffered(stream, status.Buffered.GetValueOrDefault(tp));
                     // Our offsets are Kafka's + 1, so the partition's end (next Kafka offset) is the last record's offset.
-                    if (status.End.TryGetValue(tp, out var end) && end > context.Clock.Latest[stream])
-                        context.Applier.ReportRead(stream, context.Clock.Latest[stream], end);
+                    var committed = context.Clock.Latest[stream];
+                    if (status.End.TryGetValue(tp, out var end) && end > committed) context.Applier.ReportRead(stream, committed, end);
                 }
                 await Task.Delay(500, _stop.Token);
             }

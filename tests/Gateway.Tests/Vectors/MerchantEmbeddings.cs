@@ -20,6 +20,19 @@ internal static class MerchantEmbeddings
             .Select(e => (e.Id, Score: Cosine(query, e.Vector)))
             .OrderByDescending(x => x.Score).ThenBy(x => x.Id, StringComparer.Ordinal).Take(k).ToList();
 
+    /// <summary>Writes the rows as one batch (a delete or an upsert of the vector and category each) and returns them
+    /// with the offsets the node acknowledged.</summary>
+    public static async Task<IReadOnlyList<Written>> WriteAsync(NodeProcess node, IReadOnlyList<Written> batch)
+    {
+        var events = batch.Select(e => e.Delete
+            ? (object)new { type = "merchant", id = e.Id, kind = "delete" }
+            : new { type = "merchant", id = e.Id, kind = "upsert", data = new { embedding = e.Vector, category = e.Category } }).ToArray();
+        var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(events));
+        Assert.True(status == 200, $"write answered {status}: {body}");
+        var offsets = body.GetProperty("offsets").EnumerateArray().Select(o => o.GetInt64()).ToList();
+        return batch.Select((e, i) => e with { Offset = offsets[i] }).ToList();
+    }
+
     public static float Cosine(float[] a, float[] b)
     {
         double dot = 0, na = 0, nb = 0;

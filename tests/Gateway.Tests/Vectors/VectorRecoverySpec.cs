@@ -28,10 +28,10 @@ public sealed class VectorRecoverySpec() : JournalLifetime(JournalProvider.Postg
         await using (var node = await NodeProcess.StartReadyAsync(Environment))
         {
             await WaitReadableAsync(node);
-            await WriteAsync(node, random, log, batches: 25);
+            await WriteBatchesAsync(node, random, log, batches: 25);
             // Let the history horizon pass these writes, so they fold into the partitions' base rows.
             await WaitHorizonPassesAsync(node);
-            await WriteAsync(node, random, log, batches: 15);
+            await WriteBatchesAsync(node, random, log, batches: 15);
             await node.KillAsync();
         }
 
@@ -58,19 +58,13 @@ public sealed class VectorRecoverySpec() : JournalLifetime(JournalProvider.Postg
         }
     }
 
-    private static async Task WriteAsync(NodeProcess node, Random random, List<Written> log, int batches)
+    private static async Task WriteBatchesAsync(NodeProcess node, Random random, List<Written> log, int batches)
     {
         for (var b = 0; b < batches; b++)
         {
             var batch = Enumerable.Range(0, 40).OrderBy(_ => random.Next()).Take(1 + random.Next(5))
                 .Select(i => new Written(0, $"r{i}", random.NextDouble() < 0.25, RandomVector(random), random.Next(2) == 0 ? "a" : "b")).ToList();
-            var events = batch.Select(e => e.Delete
-                ? (object)new { type = "merchant", id = e.Id, kind = "delete" }
-                : new { type = "merchant", id = e.Id, kind = "upsert", data = new { embedding = e.Vector, category = e.Category } }).ToArray();
-            var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(events));
-            Assert.True(status == 200, $"write answered {status}: {body}");
-            var offsets = body.GetProperty("offsets").EnumerateArray().Select(o => o.GetInt64()).ToList();
-            for (var i = 0; i < batch.Count; i++) log.Add(batch[i] with { Offset = offsets[i] });
+            log.AddRange(await WriteAsync(node, batch));
         }
     }
 

@@ -31,13 +31,7 @@ public sealed class VectorViewSpecs(SqliteNodeFixture fixture) : IClassFixture<S
             {
                 var batch = Enumerable.Range(0, 20).Select(i => $"m{w}-{i}").OrderBy(_ => random.Next()).Take(1 + random.Next(4))
                     .Select(id => new Written(0, id, random.NextDouble() < 0.2, RandomVector(random), random.Next(2) == 0 ? "a" : "b")).ToList();
-                var events = batch.Select(e => e.Delete
-                    ? (object)new { type = "merchant", id = e.Id, kind = "delete" }
-                    : new { type = "merchant", id = e.Id, kind = "upsert", data = new { embedding = e.Vector, category = e.Category } }).ToArray();
-                var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(events));
-                Assert.True(status == 200, $"write answered {status}: {body}");
-                var offsets = body.GetProperty("offsets").EnumerateArray().Select(o => o.GetInt64()).ToList();
-                for (var i = 0; i < batch.Count; i++) written.Add(batch[i] with { Offset = offsets[i] });
+                foreach (var e in await WriteAsync(node, batch)) written.Add(e);
             }
         })).ToList();
 
