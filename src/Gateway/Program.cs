@@ -15,9 +15,11 @@ using ContextLake.Gateway.Writes;
 using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Journal;
+using ContextLake.Platform.State;
 using ContextLake.Views.Catalog;
 using ContextLake.Views.Definitions;
 using ContextLake.Views.Hosting;
+using ContextLake.Views.Projection;
 using ContextLake.Views.Sql;
 using ContextLake.Views.Subscriptions;
 
@@ -70,9 +72,25 @@ catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or M
     Console.Error.WriteLine($"contextlake: bad configuration: {NodeOptions.Section}:Journal:DataDirectory: cannot prepare the SQLite files in '{options.Journal.DataDirectory}': {ex.Message}");
     return 2;
 }
+// The partition count is recorded in the journal on first start: a node counting differently would look for keys in the wrong partitions.
+try
+{
+    if (await PartitionLayout.VerifyAsync(journal, options.State) is { } layoutProblem)
+    {
+        Console.Error.WriteLine($"contextlake: bad configuration: {layoutProblem}");
+        return 2;
+    }
+}
+catch (System.Data.Common.DbException ex)
+{
+    Console.Error.WriteLine($"contextlake: the journal at {NodeOptions.Section}:Journal does not answer: {ex.Message}");
+    return 2;
+}
 
 var clock = new EpochClock(options.Epochs.History);
 var catalog = new ViewCatalog();
+var localPartitions = new LocalPartitions();
+var projections = new ViewProjections(catalog, options.State.Partitions);
 var subscriptions = new SubscriptionHub(clock, options.Subscriptions);
 
 // Without configured Kafka brokers the node embeds librdkafka's mock cluster, for development.
@@ -103,6 +121,7 @@ builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(journal);
 builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton(catalog);
+builder.Services.AddSingleton(localPartitions);
 builder.Services.AddSingleton(schemas);
 builder.Services.AddSingleton<StateReader>();
 builder.Services.AddSingleton(subscriptions);
@@ -118,10 +137,11 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
 builder.Services.AddOpenApi(o => o.AddDocumentedBodies());
 builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
-    .WithContextLakePlatform(options, journal, clock)
-    .WithContextLakeViews(options, catalog, clock, subscriptions)
-    .WithHttpWriteLog(options, catalog)
-    .WithConnectors(options, catalog, clock, connectorTypes, deadLetters));
+    .WithContextLakePlatform(options, journal, clock, projections, projections, localPartitions)
+    .WithContextLakeViews(options, catalog, clock, projections, localPartitions, subscriptions)
+    .WithPartitionKeeper(options)
+    .WithHttpWriteLog(options)
+    .WithConnectors(options, clock, connectorTypes, deadLetters));
 
 var app = builder.Build();
 app.UseGracefulLeave(options);

@@ -103,8 +103,9 @@ internal sealed class CdcRun : IConnectorRun
                 }
                 await context.DeadLetters.WriteAsync(dead, _stop.Token);
                 var upTo = Offset(txn.Lsn, Math.Max(0, txn.Changes.Count - 1));
-                await context.Applier.ApplyAsync(stream, events, upTo, upTo, _stop.Token);
-                context.Report(stream, upTo, upTo, dead.Count);
+                var applied = await context.Runs.SubmitAsync(stream, events, upTo, upTo, _stop.Token);
+                context.Report(stream, upTo, 0, dead.Count);
+                _ = applied.ContinueWith(_ => context.Report(stream, upTo, upTo, 0), TaskContinuationOptions.OnlyOnRanToCompletion);
                 AcknowledgeWhenCovered(context, stream, upTo, txn.Lsn, log);
                 return txn.Lsn;
             })

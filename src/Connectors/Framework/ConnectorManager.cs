@@ -28,10 +28,10 @@ public sealed class ConnectorManager : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, (DateTimeOffset At, NodeConnectorStreams Report)> _nodeReports = new(StringComparer.Ordinal);
     private readonly IActorRef _mediator = DistributedPubSub.Get(Context.System).Mediator;
 
-    public ConnectorManager(ConnectorTypes types, ActorSystem system, StreamApplier applier, EpochClock clock, DeadLetterStore deadLetters)
+    public ConnectorManager(ConnectorTypes types, ActorSystem system, StreamRuns runs, EpochClock clock, DeadLetterStore deadLetters)
     {
         _types = types;
-        _contextFor = name => new ConnectorContext(name, system, applier, clock, deadLetters);
+        _contextFor = name => new ConnectorContext(name, system, runs, clock, deadLetters);
 
         Recover<ConnectorCreated>(c => _connectors[c.Name] = new LocalConnector(ConnectorConfig.Parse(c.Name, c.ConfigJson), paused: false));
         Recover<ConnectorDeleted>(d => _connectors.Remove(d.Name));

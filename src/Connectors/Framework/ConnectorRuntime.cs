@@ -43,14 +43,15 @@ public interface IConnectorRun
 public sealed record StreamStatus(string Stream, long Read, long Applied, long DeadLetters, long Buffered = 0, string? Node = null);
 
 public sealed class ConnectorContext(
-    string name, ActorSystem system, StreamApplier applier, EpochClock clock, DeadLetterStore deadLetters)
+    string name, ActorSystem system, StreamRuns runs, EpochClock clock, DeadLetterStore deadLetters)
 {
     private readonly ConcurrentDictionary<string, StreamStatus> _streams = new(StringComparer.Ordinal);
     private volatile TaskCompletionSource _open = Opened();
 
     public string Name { get; } = name;
     public ActorSystem System { get; } = system;
-    public StreamApplier Applier { get; } = applier;
+    /// <summary>Where the connector's runs go: admitted one after another per stream, applied several at a time.</summary>
+    public StreamRuns Runs { get; } = runs;
     public EpochClock Clock { get; } = clock;
     public DeadLetterStore DeadLetters { get; } = deadLetters;
 

@@ -1,6 +1,6 @@
 // Writes runs of one stream's raw records: decodes and maps each (failures become dead letters, and
-// the stream moves on), applies the events through the StreamApplier, and reports the watermark.
-// Every connector type writes through this, one run of a stream after another.
+// the stream moves on) and submits the events as a run (StreamRuns). Every connector type writes
+// through this, one run of a stream after another; a run is admitted while earlier ones are applied.
 using System.Text;
 using System.Text.Json;
 using ContextLake.Platform.Events;
@@ -15,7 +15,8 @@ public sealed class ConnectorStream(ConnectorContext context, string stream, Rec
     public string Stream { get; } = stream;
 
     /// <summary>
-    /// Applies <paramref name="records"/> (ascending offsets) and reports the watermark as the last offset.
+    /// Submits <paramref name="records"/> (ascending offsets) as a run ending at the last offset, and returns once it is
+    /// admitted; the stream's watermark reaches that offset when the run (and every earlier one) is applied.
     /// <paramref name="decode"/> turns a record into JSON (default: the bytes are UTF-8 JSON).
     /// </summary>
     public async Task WriteAsync(IReadOnlyList<RawRecord> records, CancellationToken cancel, Func<RawRecord, JsonElement>? decode = null)
@@ -42,8 +43,9 @@ public sealed class ConnectorStream(ConnectorContext context, string stream, Rec
         // Dead letters are kept before the watermark passes them: a committed offset is never lost.
         await context.DeadLetters.WriteAsync(dead, cancel);
         var upTo = records[^1].Offset;
-        await context.Applier.ApplyAsync(Stream, events, upTo, upTo, cancel);
-        context.Report(Stream, upTo, upTo, dead.Count);
+        var applied = await context.Runs.SubmitAsync(Stream, events, upTo, upTo, cancel);
+        context.Report(Stream, upTo, 0, dead.Count);
+        _ = applied.ContinueWith(_ => context.Report(Stream, upTo, upTo, 0), TaskContinuationOptions.OnlyOnRanToCompletion);
     }
 
     private static JsonElement ParseJson(ReadOnlyMemory<byte> bytes)

@@ -1,6 +1,7 @@
 // The stream "http:writes": a persistent actor that gives client batches durable, gap-free offsets,
 // journals each group of batches as one atomic write, remembers idempotency keys across restarts,
-// and answers a batch only after its entities and views have it and its watermark is reported.
+// submits what it journaled as runs (the next while earlier ones are still being applied), and answers
+// a batch only after every partition it touches has it and its watermark is reported.
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -20,14 +21,15 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     {
         public static Flush Instance { get; } = new();
     }
+    private sealed record Admitted(long UpTo, Task<RunReport> Applied);
     private sealed record Applied(long UpTo);
-    private sealed record ApplyFailed(Exception Cause);
-    private sealed record RetryApply
+    private sealed record SubmitFailed(Exception Cause);
+    private sealed record RetrySubmit
     {
-        public static RetryApply Instance { get; } = new();
+        public static RetrySubmit Instance { get; } = new();
     }
 
-    private readonly StreamApplier _applier;
+    private readonly StreamRuns _runs;
     private readonly WriteLogOptions _options;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -40,12 +42,13 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     private readonly List<Buffered> _buffer = new();
     private List<Buffered> _persisting = new();
     private bool _flushScheduled;
-    private bool _applying;
+    private bool _submitting;
+    private long _submittedUpTo;
     private int _sinceSnapshot;
 
-    public HttpWriteLog(StreamApplier applier, WriteLogOptions options)
+    public HttpWriteLog(StreamRuns runs, WriteLogOptions options)
     {
-        _applier = applier;
+        _runs = runs;
         _options = options;
 
         Recover<SnapshotOffer>(offer =>
@@ -53,7 +56,7 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
             if (offer.Snapshot is WriteLogSnapshot s) Restore(s);
         });
         Recover<WriteBatchRecord>(Record);
-        Recover<RecoveryCompleted>(_ => StartApplying());
+        Recover<RecoveryCompleted>(_ => Submit());
 
         Command<AppendWrites>(cmd =>
         {
@@ -64,16 +67,23 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
             Self.Tell(Flush.Instance);
         });
         Command<Flush>(_ => FlushBuffer());
-        Command<Applied>(OnApplied);
-        Command<ApplyFailed>(f =>
+        Command<Admitted>(a =>
         {
-            _log.Error(f.Cause, "applying {0} up to offset {1} failed; retrying in 1s", StreamId, _unapplied[^1].Events[^1].Offset);
-            Timers.StartSingleTimer("retry-apply", RetryApply.Instance, TimeSpan.FromSeconds(1));
+            _submitting = false;
+            _submittedUpTo = Math.Max(_submittedUpTo, a.UpTo);
+            a.Applied.PipeTo(Self, success: _ => new Applied(a.UpTo), failure: ex => new SubmitFailed(ex));
+            Submit();
         });
-        Command<RetryApply>(_ =>
+        Command<Applied>(OnApplied);
+        Command<SubmitFailed>(f =>
         {
-            _applying = false;
-            StartApplying();
+            _log.Error(f.Cause, "submitting {0} after offset {1} failed; retrying in 1s", StreamId, _submittedUpTo);
+            Timers.StartSingleTimer("retry-submit", RetrySubmit.Instance, TimeSpan.FromSeconds(1));
+        });
+        Command<RetrySubmit>(_ =>
+        {
+            _submitting = false;
+            Submit();
         });
         Command<GetWriteLogPosition>(_ => Sender.Tell(new WriteLogPosition(StreamId, _nextOffset - 1, _appliedUpTo)));
         Command<SaveSnapshotSuccess>(ok => DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1)));
@@ -136,7 +146,7 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
             if (--remaining == 0)
             {
                 _persisting = new List<Buffered>();
-                StartApplying();
+                Submit();
             }
         });
     }
@@ -159,20 +169,24 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
         while (_keyOrder.Count > _options.IdempotencyKeys) _keys.Remove(_keyOrder.Dequeue());
     }
 
-    private void StartApplying()
+    /// <summary>
+    /// Submits everything journaled and not yet submitted as one run, once the previous run is admitted (runs of a
+    /// stream reach the tracker in offset order); several runs are applied at once.
+    /// </summary>
+    private void Submit()
     {
-        if (_applying || _unapplied.Count == 0) return;
-        _applying = true;
-        var events = _unapplied.SelectMany(r => r.Events).ToList();
+        if (_submitting) return;
+        var events = _unapplied.Where(r => r.Events[^1].Offset > _submittedUpTo).SelectMany(r => r.Events).Where(e => e.Offset > _submittedUpTo).ToList();
+        if (events.Count == 0) return;
+        _submitting = true;
         var upTo = events[^1].Offset;
-        _applier.ApplyAsync(StreamId, events, upTo, _nextOffset - 1).PipeTo(Self,
-            success: _ => new Applied(upTo),
-            failure: ex => new ApplyFailed(ex));
+        _runs.SubmitAsync(StreamId, events, upTo, _nextOffset - 1).PipeTo(Self,
+            success: applied => new Admitted(upTo, applied),
+            failure: ex => new SubmitFailed(ex));
     }
 
     private void OnApplied(Applied applied)
     {
-        _applying = false;
         _appliedUpTo = Math.Max(_appliedUpTo, applied.UpTo);
         _unapplied.RemoveAll(r => r.Events[^1].Offset <= _appliedUpTo);
         ReplyApplied();
@@ -184,7 +198,6 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
                 _keyOrder.Select(k => new IdempotencyEntry(k, _keys[k])).ToList(),
                 _unapplied.ToList()));
         }
-        StartApplying();
     }
 
     private void ReplyApplied()
@@ -200,6 +213,7 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     {
         _nextOffset = s.NextOffset;
         _appliedUpTo = s.AppliedUpTo;
+        _submittedUpTo = s.AppliedUpTo;
         _keys.Clear();
         _keyOrder.Clear();
         foreach (var entry in s.Keys) RememberKey(entry.Key, entry.Offset);

@@ -2,12 +2,9 @@
 // restarted with backoff when its journal fails.
 using Akka.Actor;
 using Akka.Cluster.Hosting;
-using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Pattern;
 using ContextLake.Platform.Hosting;
-using ContextLake.Views.Catalog;
-using ContextLake.Views.Hosting;
 
 namespace ContextLake.Connectors.Http;
 
@@ -16,19 +13,18 @@ public sealed class HttpWriteLogKey;
 
 public static class HttpWriteLogHosting
 {
-    public static AkkaConfigurationBuilder WithHttpWriteLog(this AkkaConfigurationBuilder builder, NodeOptions options, ViewCatalog catalog)
+    public static AkkaConfigurationBuilder WithHttpWriteLog(this AkkaConfigurationBuilder builder, NodeOptions options)
     {
         builder.AddHocon(EmbeddedHocon.Load(typeof(HttpWriteLog).Assembly, "ContextLake.Connectors.connectors.conf"), HoconAddMode.Prepend);
         return builder.WithSingleton<HttpWriteLogKey>(
             "http-write-log",
-            (system, registry, _) =>
+            (_, registry, _) =>
             {
-                var applier = ViewsHosting.CreateStreamApplier(system, registry, options, catalog);
-                var child = Props.Create(() => new HttpWriteLog(applier, options.Writes));
+                var runs = PlatformHosting.StreamRuns(registry, options);
+                var child = Props.Create(() => new HttpWriteLog(runs, options.Writes));
                 return BackoffSupervisor.Props(Backoff.OnStop(
                     child, "log", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, -1));
             },
             new ClusterSingletonOptions());
     }
-
 }

@@ -174,7 +174,7 @@ internal sealed class KafkaRun : IConnectorRun
                     context.ReportBuffered(stream, status.Buffered.GetValueOrDefault(tp));
                     // Our offsets are Kafka's + 1, so the partition's end (next Kafka offset) is the last record's offset.
                     var committed = context.Clock.Latest[stream];
-                    if (status.End.TryGetValue(tp, out var end) && end > committed) context.Applier.ReportRead(stream, committed, end);
+                    if (status.End.TryGetValue(tp, out var end) && end > committed) context.Runs.ReportRead(stream, committed, end);
                 }
                 await Task.Delay(500, _stop.Token);
             }

@@ -1,17 +1,19 @@
 // /healthz (the process answers) and /readyz (cluster member Up, journal reachable, write log answering,
-// the committed epoch and the view catalog known on this node, epochs advancing, stream lag within bound).
+// the committed epoch and the view catalog known on this node, every state partition started and
+// recovered, epochs advancing, stream lag within bound).
 using Akka.Actor;
 using Akka.Hosting;
 using ContextLake.Connectors.Http;
 using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Journal;
+using ContextLake.Platform.State;
 using ContextLake.Views.Catalog;
 
 namespace ContextLake.Gateway.Operations;
 
 public sealed record ReadinessDoc(bool Ready, bool ClusterUp, bool JournalReachable, bool WriteLogAnswering, bool EpochKnown, bool ViewsKnown,
-    bool EpochAdvancing, bool LagWithinBound, long Epoch, long? Applied, IReadOnlyList<string> Problems);
+    bool PartitionsStarted, bool EpochAdvancing, bool LagWithinBound, long Epoch, long? Applied, IReadOnlyList<string> Problems);
 
 public static class HealthEndpoints
 {
@@ -23,7 +25,8 @@ public static class HealthEndpoints
 
     private static async Task<IResult> Ready(
         ActorSystem system, JournalDatabase journal, EpochClock clock, ViewCatalog catalog, NodeOptions options,
-        IRequiredActor<HttpWriteLogKey> writeLog, IRequiredActor<EpochCoordinatorKey> coordinator, CancellationToken cancel)
+        IRequiredActor<HttpWriteLogKey> writeLog, IRequiredActor<EpochCoordinatorKey> coordinator, IRequiredActor<PartitionKeeperKey> keeper,
+        CancellationToken cancel)
     {
         var clusterUp = Akka.Cluster.Cluster.Get(system).SelfMember.Status == Akka.Cluster.MemberStatus.Up;
         var journalOk = await journal.IsReachableAsync(cancel);
@@ -37,6 +40,15 @@ public static class HealthEndpoints
         }
 
         var viewsKnown = catalog.Version >= 0;
+        PartitionKeeper.Status? partitions = null;
+        try
+        {
+            partitions = await keeper.ActorRef.Ask<PartitionKeeper.Status>(PartitionKeeper.GetStatus.Instance, TimeSpan.FromSeconds(2), cancel);
+        }
+        catch (AskTimeoutException)
+        {
+        }
+        var partitionsStarted = partitions is { Missing.Count: 0 };
 
         // Epoch advancing and lag within bound, from the coordinator's view of every stream.
         StreamJudgement streams;
@@ -51,10 +63,14 @@ public static class HealthEndpoints
         }
         var problems = streams.Problems.ToList();
         if (!journalOk) problems.Add("the journal does not answer SELECT 1 (setting ContextLake:Journal)");
+        if (!partitionsStarted)
+            problems.Add(partitions is null
+                ? "the partition keeper did not answer within 2 s"
+                : $"{partitions.Missing.Count} state partitions have not answered yet (recovering or moving): {string.Join(", ", partitions.Missing.Take(8))}{(partitions.Missing.Count > 8 ? ", …" : "")}");
         var advancing = streams.EpochAdvancing;
         var lagOk = streams.LagWithinBound;
-        var doc = new ReadinessDoc(clusterUp && journalOk && position is not null && clock.Known && viewsKnown && advancing && lagOk,
-            clusterUp, journalOk, position is not null, clock.Known, viewsKnown, advancing, lagOk, clock.Latest.N, position?.Applied, problems);
+        var doc = new ReadinessDoc(clusterUp && journalOk && position is not null && clock.Known && viewsKnown && partitionsStarted && advancing && lagOk,
+            clusterUp, journalOk, position is not null, clock.Known, viewsKnown, partitionsStarted, advancing, lagOk, clock.Latest.N, position?.Applied, problems);
         return doc.Ready ? Results.Ok(doc) : Results.Json(doc, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

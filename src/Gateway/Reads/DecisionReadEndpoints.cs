@@ -98,30 +98,35 @@ public static class DecisionReadEndpoints
             var (point, pointProblem) = await ReadPoints.ResolveAsync(req, clock, options, cancel);
             if (pointProblem is not null) return pointProblem.ToResult();
 
-            var tasks = items.Select((item, i) => ReadOne(reader, item, point!, $"reads[{i}]", cancel)).ToList();
-            var answers = await Task.WhenAll(tasks);
+            // Entities and view keys are read together, grouped by partition; similarity searches ask every partition of their view.
+            var state = new List<(int Index, StateRead Read)>();
+            var similar = new List<(int Index, Task<(SimilarDoc?, Problem?)> Search)>();
+            for (var i = 0; i < items.Count; i++)
+            {
+                var item = items[i];
+                var where = $"reads[{i}]";
+                if (item.Similar is { } view)
+                    similar.Add((i, reader.ReadSimilarAsync(view, item.Vector!.Value, item.K!.Value, item.Where, item.Exact ?? false, point!, where, cancel)));
+                else if (item.Entity is { } entity)
+                    state.Add((i, new EntityStateRead(entity[..entity.IndexOf('/')], entity[(entity.IndexOf('/') + 1)..], where)));
+                else
+                    state.Add((i, new ViewStateRead(item.View!, item.Key!, item.Window, where)));
+            }
+            var (results, problems) = await reader.ReadEachAsync(state.Select(s => s.Read).ToList(), point!, cancel);
+            var answers = new (object? Result, Problem? Problem)[items.Count];
+            for (var i = 0; i < state.Count; i++)
+                answers[state[i].Index] = (results[i] is { } answer ? Shape(items[state[i].Index], answer) : null, problems[i]);
+            foreach (var (index, search) in similar) answers[index] = await search;
             var failed = answers.FirstOrDefault(a => a.Problem is not null);
             if (failed.Problem is not null) return failed.Problem.ToResult();
             return Results.Ok(new DecisionReadResponse(point!.ToDoc(), point.At, answers.Select(a => a.Result!).ToList()));
         }
     }
 
-    private static async Task<(object? Result, Problem? Problem)> ReadOne(StateReader reader, ReadItemDoc item, ReadPoint point, string where, CancellationToken cancel)
-    {
-        if (item.Similar is { } similar)
-        {
-            var (found, problem) = await reader.ReadSimilarAsync(similar, item.Vector!.Value, item.K!.Value, item.Where, item.Exact ?? false, point, where, cancel);
-            return (found, problem);
-        }
-        if (item.Entity is { } entity)
-        {
-            var slash = entity.IndexOf('/');
-            var (doc, problem) = await reader.ReadEntityAsync(entity[..slash], entity[(slash + 1)..], point, where, cancel);
-            return (doc is null ? null : new { entity, doc.Exists, doc.State, doc.Events, doc.Applied }, problem);
-        }
-        var (view, viewProblem) = await reader.ReadViewAsync(item.View!, item.Key!, item.Window, point, where, cancel);
-        return (view, viewProblem);
-    }
+    /// <summary>An entity answer names its entity as the request did; a view key answer is the key's document.</summary>
+    private static object Shape(ReadItemDoc item, object doc) => doc is EntityDoc e
+        ? new { entity = item.Entity, e.Exists, e.State, e.Events, e.Applied }
+        : doc;
 
     /// <summary>A nearest-neighbour read: {"similar": view, "vector": [...], "k": 10, "where": "...", "exact": false}.</summary>
     private static (ReadItemDoc?, Problem?) ParseSimilar(JsonElement r, string at)

@@ -1,5 +1,7 @@
-// Reads one entity or one view key at a resolved read point, asking the actor that owns it. Used by
-// every read endpoint, so a decision read and a single read answer the same way.
+// Reads entities and view keys at a resolved read point, for every read endpoint (a decision read and a
+// single read answer the same way). The keys of a read are grouped by partition: a partition on this
+// node that has reached the read's epoch is read directly from its published versions (no ask); any
+// other is asked once for all of its keys. A key never written costs a lookup and nothing else.
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
@@ -7,9 +9,10 @@ using ContextLake.Gateway.Problems;
 using ContextLake.Platform.Entities;
 using ContextLake.Platform.Events;
 using ContextLake.Platform.Hosting;
-using ContextLake.Views.Actors;
+using ContextLake.Platform.State;
 using ContextLake.Views.Catalog;
 using ContextLake.Views.Definitions;
+using ContextLake.Views.Partitions;
 using ContextLake.Views.Sql;
 using ContextLake.Views.Vectors;
 
@@ -29,13 +32,193 @@ public sealed record SimilarHitDoc(string Id, float Score, IReadOnlyDictionary<s
 
 public sealed record SimilarDoc(string Similar, int K, bool Exact, IReadOnlyList<SimilarHitDoc> Neighbors);
 
+/// <summary>One read of a request: an entity or a view key, with where it stands in the request (for problems).</summary>
+public abstract record StateRead(string Where);
+
+public sealed record EntityStateRead(string Type, string Id, string Where) : StateRead(Where);
+
+public sealed record ViewStateRead(string View, string Key, string? Window, string Where) : StateRead(Where);
+
 public sealed class StateReader(
     IRequiredActor<EntityRegion> entities, IRequiredActor<ViewRegion> views, IRequiredActor<VectorRegion> vectors,
-    ViewCatalog catalog, EntitySchemas schemas, NodeOptions options)
+    ViewCatalog catalog, EntitySchemas schemas, NodeOptions options, LocalPartitions local)
 {
+    public async Task<(EntityDoc?, Problem?)> ReadEntityAsync(string type, string id, ReadPoint point, string where, CancellationToken cancel)
+    {
+        var (results, problems) = await ReadEachAsync([new EntityStateRead(type, id, where)], point, cancel);
+        return (results[0] as EntityDoc, problems[0]);
+    }
+
+    public async Task<(ViewKeyDoc?, Problem?)> ReadViewAsync(string viewName, string key, string? window, ReadPoint point, string where, CancellationToken cancel)
+    {
+        var (results, problems) = await ReadEachAsync([new ViewStateRead(viewName, key, window, where)], point, cancel);
+        return (results[0] as ViewKeyDoc, problems[0]);
+    }
+
+    /// <summary>
+    /// Reads every entity and view key of <paramref name="reads"/> at the read point's epoch: for each read, in order, its
+    /// answer (EntityDoc or ViewKeyDoc) or the problem that stops it.
+    /// </summary>
+    public async Task<(object?[] Results, Problem?[] Problems)> ReadEachAsync(IReadOnlyList<StateRead> reads, ReadPoint point, CancellationToken cancel)
+    {
+        var results = new object?[reads.Count];
+        var problems = new Problem?[reads.Count];
+        var entityParts = new Dictionary<int, List<(int Index, EntityKey Key)>>();
+        var viewParts = new Dictionary<int, List<(int Index, ViewKeyRead Read, CatalogView View)>>();
+        var partitions = options.State.Partitions;
+        for (var i = 0; i < reads.Count; i++)
+        {
+            switch (reads[i])
+            {
+                case EntityStateRead e:
+                    if ((problems[i] = CheckEntity(e)) is not null) continue;
+                    var key = new EntityKey(e.Type, e.Id);
+                    Add(entityParts, KeyGroups.PartitionOf(key.ToString(), partitions), (i, key));
+                    break;
+                case ViewStateRead v:
+                    var (read, view, viewProblem) = CheckView(v, point);
+                    if ((problems[i] = viewProblem) is not null) continue;
+                    Add(viewParts, new ViewKeyAddress(view!.Name, view.Incarnation, v.Key).PartitionOf(partitions), (i, read!, view));
+                    break;
+            }
+        }
+
+        var n = point.Epoch.N;
+        var work = new List<Task>();
+        foreach (var (partition, keys) in entityParts)
+        {
+            if (local.Find<VersionedStore<EntityValue, IngestEvent>>(EntityRegion.TypeName, partition) is { } store && store.CommittedThrough >= n)
+            {
+                foreach (var (index, key) in keys)
+                {
+                    if (store.TryRead(key.ToString(), n, out var value) == ReadOutcome.TooOld) problems[index] = TooOld(point);
+                    else results[index] = EntityDocOf(EntityReadResult.Of(key, value));
+                }
+                continue;
+            }
+            work.Add(AskEntitiesAsync(partition, keys, point, results, problems, cancel));
+        }
+        foreach (var (partition, keys) in viewParts)
+        {
+            if (local.Find<ViewPartition.Published>(ViewRegion.TypeName, partition) is { } published && published.Store.CommittedThrough >= n)
+            {
+                foreach (var (index, read, view) in keys)
+                {
+                    var values = ViewReads.Read(published.Store, published.Definitions, read, n);
+                    (results[index], problems[index]) = ViewDocOf(values, read, view, reads[index].Where, point);
+                }
+                continue;
+            }
+            work.Add(AskViewsAsync(partition, keys, point, reads, results, problems, cancel));
+        }
+        await Task.WhenAll(work);
+        return (results, problems);
+    }
+
+    private async Task AskEntitiesAsync(int partition, List<(int Index, EntityKey Key)> keys, ReadPoint point, object?[] results, Problem?[] problems, CancellationToken cancel)
+    {
+        try
+        {
+            var reply = await entities.ActorRef.Ask<object>(new ReadEntities(KeyGroups.Id(partition), point.Epoch.N, keys.Select(k => k.Key).ToList()),
+                options.Http.ReadTimeout, cancel);
+            switch (reply)
+            {
+                case EntityReads r:
+                    for (var i = 0; i < keys.Count; i++) results[keys[i].Index] = EntityDocOf(r.Results[i]);
+                    break;
+                case ReadTooOld:
+                    foreach (var (index, _) in keys) problems[index] = TooOld(point);
+                    break;
+                default:
+                    foreach (var (index, _) in keys) problems[index] = Unexpected($"entity partition {partition}", reply);
+                    break;
+            }
+        }
+        catch (AskTimeoutException)
+        {
+            foreach (var (index, key) in keys) problems[index] = NotReachable($"entity {key} (partition {partition})");
+        }
+    }
+
+    private async Task AskViewsAsync(int partition, List<(int Index, ViewKeyRead Read, CatalogView View)> keys, ReadPoint point, IReadOnlyList<StateRead> reads,
+        object?[] results, Problem?[] problems, CancellationToken cancel)
+    {
+        try
+        {
+            var reply = await views.ActorRef.Ask<object>(new ReadViewKeys(KeyGroups.Id(partition), point.Epoch.N, keys.Select(k => k.Read).ToList()),
+                options.Http.ReadTimeout, cancel);
+            switch (reply)
+            {
+                case ViewKeyReads r:
+                    for (var i = 0; i < keys.Count; i++)
+                        (results[keys[i].Index], problems[keys[i].Index]) = ViewDocOf(r.Results[i], keys[i].Read, keys[i].View, reads[keys[i].Index].Where, point);
+                    break;
+                case ReadTooOld:
+                    foreach (var (index, _, _) in keys) problems[index] = TooOld(point);
+                    break;
+                default:
+                    foreach (var (index, _, _) in keys) problems[index] = Unexpected($"view partition {partition}", reply);
+                    break;
+            }
+        }
+        catch (AskTimeoutException)
+        {
+            foreach (var (index, read, _) in keys) problems[index] = NotReachable($"{reads[index].Where}: view {read.View} key {read.Key} (partition {partition})");
+        }
+    }
+
+    private static Problem? CheckEntity(EntityStateRead e)
+    {
+        if (!EntityKey.IsValidType(e.Type))
+            return Problem.BadRequest("Invalid entity address", $"{e.Where}: type '{e.Type}' must be {Names.Rule}");
+        if (e.Id.Length is 0 or > EntityKey.MaxIdLength)
+            return Problem.BadRequest("Invalid entity address", $"{e.Where}: id must be 1 to {EntityKey.MaxIdLength} characters");
+        return null;
+    }
+
+    private (ViewKeyRead?, CatalogView?, Problem?) CheckView(ViewStateRead v, ReadPoint point)
+    {
+        if (catalog.Find(v.View) is not { } view)
+            return (null, null, new Problem(StatusCodes.Status404NotFound, "Unknown view",
+                $"{v.Where}: there is no view named '{v.View}' (views: {string.Join(", ", catalog.All.Select(c => c.Name).Order())})"));
+        if (view.Definition.IsVector)
+            return (null, null, Problem.BadRequest("Invalid read", $"{v.Where}: view {v.View} is a vector view; search it with \"similar\", \"vector\" and \"k\""));
+        if (!view.Ready)
+            return (null, null, NotCaughtUp(v.Where, view));
+        TimeSpan? span = null;
+        if (!string.IsNullOrEmpty(v.Window))
+        {
+            if (!ReadPoints.TryParseDuration(v.Window, out var s))
+                return (null, null, Problem.BadRequest("Invalid read", $"{v.Where}: window '{v.Window}' is not a duration such as 10m, 30s or 1h"));
+            span = s;
+        }
+        if (v.Key.Length == 0)
+            return (null, null, Problem.BadRequest("Invalid read", $"{v.Where}: key must not be empty"));
+        return (new ViewKeyRead(view.Name, view.Incarnation, v.Key, point.At, span), view, null);
+    }
+
+    private (object?, Problem?) ViewDocOf(ViewKeyValues? values, ViewKeyRead read, CatalogView view, string where, ReadPoint point)
+    {
+        if (values is null) return (null, TooOld(point));
+        if (values.Refused is { } reason) return (null, Problem.BadRequest("Invalid read", $"{where}: {reason}"));
+        return (new ViewKeyDoc(read.View, read.Key, values.Values,
+            values.WindowStart is { } ws && values.WindowEnd is { } we ? new WindowDoc(ws, we) : null,
+            view.Definition.Window is null ? null : values.Late), null);
+    }
+
+    private static EntityDoc EntityDocOf(EntityReadResult r) => new(r.Key.Type, r.Key.Id, r.Exists, r.State,
+        new EventHistoryDoc(r.EventCount, r.LastEvent is { } e ? new LastEventDoc(e.Stream, e.Offset, e.EventTime, e.Data) : null),
+        r.Positions);
+
+    private static void Add<T>(Dictionary<int, List<T>> groups, int partition, T item)
+    {
+        if (!groups.TryGetValue(partition, out var list)) groups[partition] = list = new List<T>();
+        list.Add(item);
+    }
+
     /// <summary>
     /// The k entities of a vector view most similar to <paramref name="vector"/> at the read point: every
-    /// partition answers its own top k at the epoch's vector, and the answers are merged.
+    /// partition answers its own top k at the epoch, and the answers are merged.
     /// </summary>
     public async Task<(SimilarDoc?, Problem?)> ReadSimilarAsync(string viewName, JsonElement vector, int k, string? where, bool exact,
         ReadPoint point, string at, CancellationToken cancel)
@@ -58,15 +241,13 @@ public sealed class StateReader(
                 return (null, Problem.BadRequest("Invalid read", $"{at}.where: {ex.Message}"));
             }
         }
-        if (!view.Ready)
-            return (null, new Problem(StatusCodes.Status503ServiceUnavailable, "View not caught up",
-                $"{at}: view {viewName} is still backfilling from the journal ({view.Entry.BackfillDone} of {view.Entry.BackfillTotal} entities); see GET /v1/views/{viewName}"));
+        if (!view.Ready) return (null, NotCaughtUp(at, view));
 
         try
         {
             var asks = Enumerable.Range(0, spec.Partitions).Select(p =>
                 vectors.ActorRef.Ask<object>(new SearchVectors(new VectorPartitionAddress(view.Name, view.Incarnation, p).ToString(),
-                    point.Epoch.Vector, query, k, where, exact), options.Http.ReadTimeout, cancel));
+                    point.Epoch.N, query, k, where, exact), options.Http.ReadTimeout, cancel));
             var replies = await Task.WhenAll(asks);
             var top = new TopK(k);
             var fields = new Dictionary<string, IReadOnlyDictionary<string, JsonElement>>(StringComparer.Ordinal);
@@ -74,6 +255,8 @@ public sealed class StateReader(
             {
                 switch (reply)
                 {
+                    case VectorNeighbors { Refused: { } reason }:
+                        return (null, Problem.BadRequest("Invalid read", $"{at}: {reason}"));
                     case VectorNeighbors n:
                         foreach (var hit in n.Hits)
                         {
@@ -81,8 +264,6 @@ public sealed class StateReader(
                             fields[hit.Id] = hit.Fields;
                         }
                         break;
-                    case ViewReadRefused r:
-                        return (null, Problem.BadRequest("Invalid read", $"{at}: {r.Reason}"));
                     case ReadTooOld:
                         return (null, TooOld(point));
                     default:
@@ -97,74 +278,15 @@ public sealed class StateReader(
         }
     }
 
-    public async Task<(EntityDoc?, Problem?)> ReadEntityAsync(string type, string id, ReadPoint point, string where, CancellationToken cancel)
-    {
-        if (!EntityKey.IsValidType(type))
-            return (null, Problem.BadRequest("Invalid entity address", $"{where}: type '{type}' must be {Names.Rule}"));
-        if (id.Length is 0 or > EntityKey.MaxIdLength)
-            return (null, Problem.BadRequest("Invalid entity address", $"{where}: id must be 1 to {EntityKey.MaxIdLength} characters"));
-        try
-        {
-            var reply = await entities.ActorRef.Ask<object>(new GetEntity(new EntityKey(type, id), point.Epoch.Vector), options.Http.ReadTimeout, cancel);
-            return reply switch
-            {
-                EntityReadResult r => (new EntityDoc(type, id, r.Exists, r.State,
-                    new EventHistoryDoc(r.EventCount, r.LastEvent is { } e ? new LastEventDoc(e.Stream, e.Offset, e.EventTime, e.Data) : null),
-                    r.Positions), null),
-                ReadTooOld => (null, TooOld(point)),
-                _ => (null, Unexpected(where, reply)),
-            };
-        }
-        catch (AskTimeoutException)
-        {
-            return (null, NotReachable($"{where}: entity {type}/{id}"));
-        }
-    }
-
-    public async Task<(ViewKeyDoc?, Problem?)> ReadViewAsync(string viewName, string key, string? window, ReadPoint point, string where, CancellationToken cancel)
-    {
-        if (catalog.Find(viewName) is not { } view)
-            return (null, new Problem(StatusCodes.Status404NotFound, "Unknown view",
-                $"{where}: there is no view named '{viewName}' (views: {string.Join(", ", catalog.All.Select(v => v.Name).Order())})"));
-        if (!view.Ready)
-            return (null, new Problem(StatusCodes.Status503ServiceUnavailable, "View not caught up",
-                $"{where}: view {viewName} is still backfilling from the journal ({view.Entry.BackfillDone} of {view.Entry.BackfillTotal} entities); see GET /v1/views/{viewName}"));
-        TimeSpan? span = null;
-        if (!string.IsNullOrEmpty(window))
-        {
-            if (!ReadPoints.TryParseDuration(window, out var s))
-                return (null, Problem.BadRequest("Invalid read", $"{where}: window '{window}' is not a duration such as 10m, 30s or 1h"));
-            span = s;
-        }
-        if (key.Length == 0)
-            return (null, Problem.BadRequest("Invalid read", $"{where}: key must not be empty"));
-
-        try
-        {
-            var address = new ViewKeyAddress(view.Name, view.Incarnation, key).ToString();
-            var reply = await views.ActorRef.Ask<object>(new ReadViewKey(address, point.Epoch.Vector, point.At, span), options.Http.ReadTimeout, cancel);
-            return reply switch
-            {
-                ViewKeyValues v => (new ViewKeyDoc(viewName, key, v.Values,
-                    v.WindowStart is { } ws && v.WindowEnd is { } we ? new WindowDoc(ws, we) : null,
-                    view.Definition.Window is null ? null : v.Late), null),
-                ViewReadRefused r => (null, Problem.BadRequest("Invalid read", $"{where}: {r.Reason}")),
-                ReadTooOld => (null, TooOld(point)),
-                _ => (null, Unexpected(where, reply)),
-            };
-        }
-        catch (AskTimeoutException)
-        {
-            return (null, NotReachable($"{where}: view {viewName} key {key}"));
-        }
-    }
+    private static Problem NotCaughtUp(string where, CatalogView view) => new(StatusCodes.Status503ServiceUnavailable, "View not caught up",
+        $"{where}: view {view.Name} is still backfilling from the journal ({view.Entry.BackfillDone} of {view.Entry.BackfillTotal} entity partitions done); see GET /v1/views/{view.Name}");
 
     private Problem TooOld(ReadPoint point) => new(StatusCodes.Status410Gone, "Epoch no longer readable",
-        $"epoch {point.Epoch.N} is older than the state kept (setting ContextLake:Epochs:History, {options.Epochs.History})");
+        $"epoch {point.Epoch.N} is older than the state kept (setting ContextLake:Epochs:History, {options.Epochs.History}, and what a partition holds since it last started)");
 
     private Problem NotReachable(string what) => new(StatusCodes.Status503ServiceUnavailable, "State not reachable",
         $"{what} did not answer within {options.Http.ReadTimeout.TotalSeconds:0.#}s (setting ContextLake:Http:ReadTimeout)");
 
     private static Problem Unexpected(string where, object reply) => new(StatusCodes.Status500InternalServerError, "Unexpected answer",
-        $"{where}: the owning actor answered {reply.GetType().Name}");
+        $"{where}: the owning partition answered {reply.GetType().Name}");
 }

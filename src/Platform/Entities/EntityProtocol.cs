@@ -1,32 +1,44 @@
-// Messages of the Entity actor: apply a batch of events, read the state at an epoch.
+// Messages of the entity partitions (one sharded persistent actor per key group of entities) and their
+// journal rows and snapshot. A stream's run tracker sends each partition its part of a run; the partition
+// journals it as one row (with whatever else arrived meanwhile), applies it, sends the row changes' deltas
+// straight to the view and vector partitions, and tells the tracker what to wait for.
 using System.Text.Json;
+using Akka.Actor;
 using ContextLake.Platform.Events;
 using ContextLake.Platform.Serialization;
+using ContextLake.Platform.State;
 
 namespace ContextLake.Platform.Entities;
 
-/// <summary>Addressed to one entity through the shard region.</summary>
-public interface IEntityCommand : IPlatformMessage
+/// <summary>Key type under which the entity partitions' shard region is registered.</summary>
+public sealed class EntityRegion
 {
-    EntityKey Key { get; }
+    public const string TypeName = "entity";
 }
 
 /// <summary>
-/// Apply events of one entity, in offset order per stream. Already-applied (stream, offset) pairs
-/// are not journaled again, so redelivery after a crash or retry is harmless. Replies
-/// <see cref="EventsApplied"/> once the new events are journaled.
+/// A run's events of one stream for one entity partition, in offset order: a chained message on the stream
+/// (<see cref="Prev"/> is where the tracker's previous part for this partition ended). <see cref="Through"/> is the
+/// last offset this part speaks for; the partition journals only events above what it already has.
 /// </summary>
-public sealed record ApplyEvents(EntityKey Key, IReadOnlyList<IngestEvent> Events) : IEntityCommand;
+public sealed record ApplyRunPart(string Partition, string Stream, long Prev, long Through, IReadOnlyList<IngestEvent> Events, IActorRef Tracker)
+    : IPartitionMessage, IChained, IPlatformMessage
+{
+    public string Channel => Stream;
+}
 
 /// <summary>
-/// <see cref="Changes"/> holds the row changes of the command's events, new ones and redelivered ones
-/// alike (the same change each time, so views receive what they may have missed), except redelivered
-/// events already older than the history horizon, which every view has.
+/// The partition has journaled and applied <see cref="Stream"/> up to <see cref="Through"/>; the changes it derived
+/// must be journaled by each of <see cref="Targets"/> before the run is applied. <see cref="Keys"/> are the view keys
+/// the part changed (for change notices). Long key lists come in several messages, the last with <see cref="Last"/>.
 /// </summary>
-public sealed record EventsApplied(EntityKey Key, int Persisted, int Duplicates, IReadOnlyList<RowChange> Changes) : IPlatformMessage;
+public sealed record RunPartApplied(string Stream, int Partition, long Through, int Persisted, int Duplicates,
+    IReadOnlyList<DownstreamMark> Targets, IReadOnlyList<string> Keys, bool Last) : IPlatformMessage;
 
-/// <summary>Read the entity as of <see cref="Vector"/> (null: everything applied so far).</summary>
-public sealed record GetEntity(EntityKey Key, IReadOnlyDictionary<string, long>? Vector = null) : IEntityCommand;
+/// <summary>Read entities at epoch <see cref="N"/>; answered with <see cref="EntityReads"/> in the keys' order, or <see cref="ReadTooOld"/>.</summary>
+public sealed record ReadEntities(string Partition, long N, IReadOnlyList<EntityKey> Keys) : IPartitionMessage, IPlatformMessage;
+
+public sealed record EntityReads(IReadOnlyList<EntityReadResult> Results) : IPlatformMessage;
 
 public sealed record EntityReadResult(
     EntityKey Key,
@@ -34,13 +46,59 @@ public sealed record EntityReadResult(
     IReadOnlyDictionary<string, JsonElement> State,
     long EventCount,
     IngestEvent? LastEvent,
-    IReadOnlyDictionary<string, long> Positions) : IPlatformMessage;
+    IReadOnlyDictionary<string, long> Positions) : IPlatformMessage
+{
+    public static EntityReadResult Of(EntityKey key, EntityValue? value)
+    {
+        if (value is null)
+            return new EntityReadResult(key, false, new Dictionary<string, JsonElement>(), 0, null, new Dictionary<string, long>());
+        var last = value.LastEvent is { } e
+            ? new IngestEvent(e.Stream, e.Offset, new DateTimeOffset(e.TimeTicks, TimeSpan.Zero), key.Type, key.Id, EventKind.Event, value.LastEventData())
+            : null;
+        return new EntityReadResult(key, value.Exists, value.Exists || value.FieldCount > 0 ? value.Fields() : new Dictionary<string, JsonElement>(),
+            value.EventCount, last, value.Applied.ToDictionary(a => a.Stream, a => a.Offset, StringComparer.Ordinal));
+    }
+}
 
-/// <summary>An applied event not yet folded into the entity's base state, with the change it made.</summary>
-public sealed record PendingEvent(IngestEvent Event, RowChange? Change);
+/// <summary>A view (or other projection) an entity partition derives changes for: its id, its source entity type, its definition.</summary>
+public sealed record ProjectionSpec(string Id, string Source, string Definition);
 
-/// <summary>Snapshot of an entity: base state (folded up to the history horizon) and the events after it.</summary>
-public sealed record EntityMvccSnapshot(EntitySnapshot Base, IReadOnlyList<PendingEvent> Pending) : IPlatformMessage;
+/// <summary>Where one part of a row's events came from: <see cref="Count"/> events of <see cref="Stream"/>, complete up to <see cref="Through"/>.</summary>
+public sealed record RunPartMark(string Stream, long Through, int Count);
 
-/// <summary>The asked epoch is older than the state this actor still holds (it was folded): the read is refused.</summary>
-public sealed record ReadTooOld(long OldestReadable) : IPlatformMessage;
+/// <summary>
+/// Journal row of an entity partition: the new events of one or more run parts, in the order applied, with the
+/// parts' boundaries; and, when the catalog changed, the projections added and removed before those events.
+/// Rows are readable by SQL: <c>json_each(message, '$.events')</c> gives every event once.
+/// </summary>
+public sealed record EntityRunRow(IReadOnlyList<IngestEvent> Events, IReadOnlyList<RunPartMark> Parts, ProjectionChange? Projections = null,
+    IReadOnlyList<ProjectionBackfilled>? Backfilled = null) : IPlatformMessage;
+
+/// <summary>Projections joining (derived live from this row on; older events come from their backfill) and leaving.</summary>
+public sealed record ProjectionChange(long CatalogVersion, IReadOnlyList<ProjectionSpec> Added, IReadOnlyList<string> Removed);
+
+/// <summary>The backfill of a projection from this partition's earlier rows has been delivered in full (<see cref="Events"/> replayed).</summary>
+public sealed record ProjectionBackfilled(string Id, long Events);
+
+/// <summary>A projection as an entity partition holds it: live from journal row <see cref="Since"/> on, backfilled or not.</summary>
+public sealed record ProjectionState(ProjectionSpec Spec, long Since, bool Backfilled);
+
+/// <summary>The last position sent on a channel to a downstream partition: where its next batch's chain starts.</summary>
+public sealed record SentMark(string Channel, string Region, string Partition, long Through);
+
+/// <summary>A derived batch for <see cref="Region"/>/<see cref="Partition"/>, serialized with the serializer Akka binds to its type.</summary>
+public sealed record SerializedBatch(string Region, string Partition, int SerializerId, string Manifest, byte[] Bytes);
+
+/// <summary>
+/// The derived batches of a run part not yet committed, kept so they can be sent again (after a redelivery, or a
+/// restart): the part's stream and position, the highest event offset among them, and the view keys they change.
+/// </summary>
+public sealed record OutboxPart(string Stream, long Through, long MaxOffset, IReadOnlyList<SerializedBatch> Batches, IReadOnlyList<string> Keys);
+
+public sealed record EntityPartitionSnapshot(
+    IReadOnlyList<StoredKey<EntityValue, IngestEvent>> Keys,
+    Dictionary<string, long> Streams,
+    IReadOnlyList<SentMark> Sent,
+    IReadOnlyList<ProjectionState> Projections,
+    long CatalogVersion,
+    IReadOnlyList<OutboxPart> Outbox) : IPlatformMessage;

@@ -7,6 +7,7 @@ public sealed class EpochClock(TimeSpan history, int maxEpochs = 200_000)
     private readonly object _gate = new();
     private readonly LinkedList<Epoch> _history = new([Epoch.Zero]);
     private readonly List<(Func<Epoch, bool> Until, TaskCompletionSource<Epoch> Done)> _waiters = new();
+    private volatile Action[] _listeners = [];
     private volatile Epoch _latest = Epoch.Zero;
     private volatile Epoch _horizon = Epoch.Zero;
 
@@ -46,6 +47,38 @@ public sealed class EpochClock(TimeSpan history, int maxEpochs = 200_000)
             }
         }
         ready?.ForEach(t => t.TrySetResult(epoch));
+        foreach (var listener in _listeners) listener();
+    }
+
+    /// <summary>
+    /// Calls <paramref name="listener"/> (on the publishing thread: it must only signal, e.g. tell an actor) after each new
+    /// epoch; disposing the result stops it. Partitions use this to turn pending changes into versions.
+    /// </summary>
+    public IDisposable Subscribe(Action listener)
+    {
+        lock (_gate) _listeners = [.. _listeners, listener];
+        return new Subscription(this, listener);
+    }
+
+    private sealed class Subscription(EpochClock clock, Action listener) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (clock._gate) clock._listeners = clock._listeners.Where(l => l != listener).ToArray();
+        }
+    }
+
+    /// <summary>The epochs this node holds that are newer than <paramref name="n"/>, oldest first.</summary>
+    public IReadOnlyList<Epoch> After(long n)
+    {
+        lock (_gate)
+        {
+            if (_latest.N <= n) return [];
+            var newer = new List<Epoch>();
+            for (var node = _history.Last; node is not null && node.Value.N > n; node = node.Previous) newer.Add(node.Value);
+            newer.Reverse();
+            return newer;
+        }
     }
 
     /// <summary>The epoch numbered <paramref name="n"/>, if this node still holds it in its history.</summary>

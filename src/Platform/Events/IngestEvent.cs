@@ -22,7 +22,7 @@ public sealed record IngestEvent(
     string EntityType,
     string EntityId,
     EventKind Kind,
-    JsonElement Data) : IPlatformMessage
+    JsonElement Data) : IPlatformMessage, State.IStreamChange
 {
     public EventVersion Version => new(EventTime.UtcTicks, Stream, Offset);
 
@@ -31,8 +31,9 @@ public sealed record IngestEvent(
 
 /// <summary>
 /// Orders writes for last-writer-wins: event time first, then stream and offset to break ties,
-/// so any arrival order of the same events yields the same state.
+/// so any arrival order of the same events yields the same state. Written as [ticks, stream, offset].
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(EventVersionJsonConverter))]
 public readonly record struct EventVersion(long TimeTicks, string Stream, long Offset) : IComparable<EventVersion>
 {
     public int CompareTo(EventVersion other)
@@ -47,6 +48,33 @@ public readonly record struct EventVersion(long TimeTicks, string Stream, long O
     public static bool operator >(EventVersion a, EventVersion b) => a.CompareTo(b) > 0;
     public static bool operator <=(EventVersion a, EventVersion b) => a.CompareTo(b) <= 0;
     public static bool operator >=(EventVersion a, EventVersion b) => a.CompareTo(b) >= 0;
+}
+
+/// <summary>An event version in rows and messages: a three-element array, [ticks, stream, offset].</summary>
+public sealed class EventVersionJsonConverter : System.Text.Json.Serialization.JsonConverter<EventVersion>
+{
+    public override EventVersion Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("an event version is an array [ticks, stream, offset]");
+        reader.Read();
+        var ticks = reader.GetInt64();
+        reader.Read();
+        var stream = reader.GetString() ?? throw new JsonException("an event version's stream is a string");
+        reader.Read();
+        var offset = reader.GetInt64();
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.EndArray) throw new JsonException("an event version has three elements");
+        return new EventVersion(ticks, stream, offset);
+    }
+
+    public override void Write(Utf8JsonWriter writer, EventVersion value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        writer.WriteNumberValue(value.TimeTicks);
+        writer.WriteStringValue(value.Stream);
+        writer.WriteNumberValue(value.Offset);
+        writer.WriteEndArray();
+    }
 }
 
 /// <summary>An entity's address: its type (<c>account</c>) and id (<c>a1</c>).</summary>

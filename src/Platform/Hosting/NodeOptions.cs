@@ -9,7 +9,7 @@ public sealed class NodeOptions
     public JournalOptions Journal { get; set; } = new();
     public HttpOptions Http { get; set; } = new();
     public ClusterNodeOptions Cluster { get; set; } = new();
-    public EntityOptions Entities { get; set; } = new();
+    public StateOptions State { get; set; } = new();
     public WriteLogOptions Writes { get; set; } = new();
     public EpochOptions Epochs { get; set; } = new();
 
@@ -53,7 +53,6 @@ public sealed class NodeOptions
 
         Check(!string.IsNullOrWhiteSpace(Cluster.Hostname), "Cluster:Hostname", "must not be empty");
         Check(Cluster.Port is >= 0 and <= 65535, "Cluster:Port", $"{Cluster.Port} is not a TCP port (0 picks a free one)");
-        Check(Cluster.Shards is >= 1 and <= 10_000, "Cluster:Shards", $"{Cluster.Shards} is outside 1..10000");
         foreach (var seed in Cluster.SeedNodes)
             Check(seed.StartsWith("akka.tcp://", StringComparison.Ordinal), "Cluster:SeedNodes",
                 $"'{seed}' is not an address like akka.tcp://contextlake@host:4053");
@@ -68,9 +67,12 @@ public sealed class NodeOptions
         Check(Cluster.DrainPeriod >= TimeSpan.Zero && Cluster.DrainPeriod <= TimeSpan.FromMinutes(1), "Cluster:DrainPeriod",
             $"{Cluster.DrainPeriod} is outside 0..1 min");
 
-        Check(Entities.SnapshotEvery is >= 1, "Entities:SnapshotEvery", $"{Entities.SnapshotEvery} must be at least 1");
-        Check(Entities.PassivateAfter > TimeSpan.Zero, "Entities:PassivateAfter", "must be positive");
-        Check(Entities.AskTimeout > TimeSpan.Zero, "Entities:AskTimeout", "must be positive");
+        Check(State.Partitions is >= 1 and <= StateOptions.MaxPartitions, "State:Partitions", $"{State.Partitions} is outside 1..{StateOptions.MaxPartitions}");
+        Check(State.SnapshotEvery is >= 1, "State:SnapshotEvery", $"{State.SnapshotEvery} must be at least 1");
+        Check(State.RetryAfter >= TimeSpan.FromMilliseconds(100) && State.RetryAfter <= TimeSpan.FromMinutes(5), "State:RetryAfter",
+            $"{State.RetryAfter} is outside 100 ms..5 min");
+        Check(State.RunsInFlight is >= 1 and <= 1024, "State:RunsInFlight", $"{State.RunsInFlight} is outside 1..1024");
+        Check(State.MessageBytes is >= 4096 and <= 16 * 1024 * 1024, "State:MessageBytes", $"{State.MessageBytes} is outside 4 KiB..16 MiB");
 
         Check(Writes.IdempotencyKeys is >= 0, "Writes:IdempotencyKeys", $"{Writes.IdempotencyKeys} must not be negative");
         Check(Writes.SnapshotEvery is >= 1, "Writes:SnapshotEvery", $"{Writes.SnapshotEvery} must be at least 1");
@@ -183,9 +185,6 @@ public sealed class ClusterNodeOptions
     /// <summary>Empty: the node joins itself and forms a cluster of one.</summary>
     public string[] SeedNodes { get; set; } = [];
 
-    /// <summary>Never changes for a cluster's life; about ten per node you expect.</summary>
-    public int Shards { get; set; } = 100;
-
     /// <summary>The split-brain resolver (keep-majority) decides only after the members it cannot reach stayed
     /// the same this long; a killed node is downed, and its singletons and shards move, after about twice this.</summary>
     public TimeSpan StableAfter { get; set; } = TimeSpan.FromSeconds(20);
@@ -201,11 +200,28 @@ public sealed class ClusterNodeOptions
     public bool IsSelf(string seed) => string.Equals(seed.TrimEnd('/'), SelfAddress, StringComparison.OrdinalIgnoreCase);
 }
 
-public sealed class EntityOptions
+/// <summary>The state engine: key-group partitions of entities and view keys (see src/Platform/State).</summary>
+public sealed class StateOptions
 {
-    public int SnapshotEvery { get; set; } = 1000;
-    public TimeSpan PassivateAfter { get; set; } = TimeSpan.FromMinutes(2);
-    public TimeSpan AskTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public const int MaxPartitions = 1024;
+
+    /// <summary>Key groups per region (entities, view keys), fixed for the journal's life: recorded in it on first start.</summary>
+    public int Partitions { get; set; } = 16;
+
+    /// <summary>
+    /// A partition snapshots its state (between writes) once the rows since its last snapshot hold this many changes, and at
+    /// least as many as it has keys: the recovery tail stays short and a snapshot's cost is spread over what it saves.
+    /// </summary>
+    public int SnapshotEvery { get; set; } = 20_000;
+
+    /// <summary>A run a partition has not confirmed after this long is sent again (the partitions drop what they have).</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Runs of one stream being applied at once: the next run starts while earlier ones are journaled.</summary>
+    public int RunsInFlight { get; set; } = 16;
+
+    /// <summary>Most bytes in one message between partitions: parts and batches are cut below Akka.Remote's frame size.</summary>
+    public int MessageBytes { get; set; } = 64 * 1024;
 }
 
 public sealed class WriteLogOptions

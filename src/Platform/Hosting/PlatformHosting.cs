@@ -1,5 +1,6 @@
 // Wires the Platform into an Akka.Hosting ActorSystem: remoting, a cluster (of one unless seed nodes
-// are configured), the SQL journal, and the entity shard region.
+// are configured), the SQL journal, the entity partitions' shard region, the epoch coordinator and this
+// node's epoch replica, and the node's run tracker.
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
@@ -10,7 +11,9 @@ using Akka.Persistence.Sql;
 using Akka.Remote.Hosting;
 using ContextLake.Platform.Entities;
 using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Ingest;
 using ContextLake.Platform.Journal;
+using ContextLake.Platform.State;
 
 namespace ContextLake.Platform.Hosting;
 
@@ -18,19 +21,20 @@ public static class PlatformHosting
 {
     public static Config DefaultConfig { get; } = EmbeddedHocon.Load(typeof(PlatformHosting).Assembly, "ContextLake.Platform.contextlake.conf");
 
-    /// <summary>How every shard region of the node runs: coordinator state in distributed data, idle entities passivated.</summary>
-    public static ShardOptions ShardOptionsFor(NodeOptions options) => new()
+    /// <summary>How every partition region runs: coordinator state in distributed data, partitions never passivated.</summary>
+    public static ShardOptions ShardOptionsFor() => new()
     {
         StateStoreMode = StateStoreMode.DData,
         RememberEntities = false,
-        PassivateIdleEntityAfter = options.Entities.PassivateAfter,
+        ShouldPassivateIdleEntities = false,
     };
 
     public static AkkaConfigurationBuilder WithContextLakePlatform(
-        this AkkaConfigurationBuilder builder, NodeOptions options, JournalDatabase journal, EpochClock clock)
+        this AkkaConfigurationBuilder builder, NodeOptions options, JournalDatabase journal, EpochClock clock,
+        IProjections projections, IRunObserver observer, LocalPartitions local)
     {
         builder
-            .AddHocon(ClusterHocon(options.Cluster), HoconAddMode.Prepend)
+            .AddHocon(ClusterHocon(options), HoconAddMode.Prepend)
             .AddHocon(journal.ToHocon().WithFallback(DefaultConfig), HoconAddMode.Prepend)
             .AddHocon(SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
             .WithRemoting(options.Cluster.Hostname, options.Cluster.Port)
@@ -41,15 +45,19 @@ public static class PlatformHosting
             })
             .WithShardRegion<EntityRegion>(
                 EntityRegion.TypeName,
-                entityId => Props.Create(() => new EntityActor(entityId, options.Entities.SnapshotEvery, clock)),
-                new EntityMessageExtractor(options.Cluster.Shards),
-                ShardOptionsFor(options))
+                partition => Props.Create(() => new EntityPartition(partition, clock, options.State, projections, local)),
+                new PartitionMessageExtractor(),
+                ShardOptionsFor())
             .WithSingleton<EpochCoordinatorKey>(
                 "epoch-coordinator",
                 Props.Create(() => new EpochCoordinator(options.Epochs.PublishInterval, options.Epochs.SnapshotEvery)),
                 new ClusterSingletonOptions())
             .WithActors((system, registry) =>
-                system.ActorOf(Props.Create(() => new EpochReplica(clock, registry.Get<EpochCoordinatorKey>())), "epoch-replica"));
+            {
+                system.ActorOf(Props.Create(() => new EpochReplica(clock, registry.Get<EpochCoordinatorKey>())), "epoch-replica");
+                registry.Register<RunTrackerKey>(system.ActorOf(Props.Create(() =>
+                    new RunTracker(registry.Get<EntityRegion>(), registry.Get<EpochCoordinatorKey>(), options.State, observer)), "run-tracker"));
+            });
 
         if (options.Cluster.SeedNodes.Length == 0)
         {
@@ -64,7 +72,37 @@ public static class PlatformHosting
         return builder;
     }
 
-    /// <summary>The cluster timings users set: how long the split-brain resolver waits before downing.</summary>
-    private static Config ClusterHocon(ClusterNodeOptions cluster) => ConfigurationFactory.ParseString(
-        $"akka.cluster.split-brain-resolver.stable-after = {(long)cluster.StableAfter.TotalMilliseconds}ms");
+    /// <summary>The path from a stream's events to committed state, for any source on this node.</summary>
+    public static StreamRuns StreamRuns(IReadOnlyActorRegistry registry, NodeOptions options) =>
+        new(registry.Get<RunTrackerKey>(), registry.Get<EpochCoordinatorKey>(), options.State);
+
+    /// <summary>
+    /// The cluster timings users set (how long the split-brain resolver waits before downing), and a frame size that
+    /// lets the largest single event the node accepts cross nodes (parts are cut at State:MessageBytes, far below it).
+    /// </summary>
+    private static Config ClusterHocon(NodeOptions options)
+    {
+        var frame = Math.Max(128 * 1024, Math.Max(options.Http.MaxBodyBytes, 4L * options.State.MessageBytes) + 64 * 1024);
+        return ConfigurationFactory.ParseString($"""
+            akka.cluster.split-brain-resolver.stable-after = {(long)options.Cluster.StableAfter.TotalMilliseconds}ms
+            akka.remote.dot-netty.tcp.maximum-frame-size = {frame}b
+            akka.remote.dot-netty.tcp.send-buffer-size = {Math.Max(256 * 1024, 2 * frame)}b
+            akka.remote.dot-netty.tcp.receive-buffer-size = {Math.Max(256 * 1024, 2 * frame)}b
+            """);
+    }
+}
+
+/// <summary>
+/// Sharding of partition regions: a message names its partition ("0".."P-1"), which is both the entity id and the
+/// shard id, so sharding places (and moves) whole key groups.
+/// </summary>
+public sealed class PartitionMessageExtractor : IMessageExtractor
+{
+    public string? EntityId(object message) => message is IPartitionMessage m ? m.Partition : null;
+
+    public object? EntityMessage(object message) => message;
+
+    public string? ShardId(object message) => EntityId(message);
+
+    public string ShardId(string entityId, object? messageHint = null) => entityId;
 }

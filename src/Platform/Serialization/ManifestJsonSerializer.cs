@@ -1,6 +1,8 @@
 // Akka serializer base: System.Text.Json source-generated contracts, one short manifest per type,
 // so journal rows never depend on CLR type names and a renamed class does not orphan old events.
+// Actor references (a run tracker to answer) travel as Akka's serialized actor paths.
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Akka.Actor;
 using Akka.Serialization;
@@ -14,6 +16,10 @@ public abstract class ManifestJsonSerializer : SerializerWithStringManifest
     private readonly Dictionary<string, JsonTypeInfo> _byManifest = new(StringComparer.Ordinal);
 
     protected ManifestJsonSerializer(ExtendedActorSystem system) : base(system) { }
+
+    /// <summary>Options for a source-generated context: the context's own, plus actor references as paths.</summary>
+    protected JsonSerializerOptions OptionsFrom(JsonSerializerOptions contextOptions) =>
+        new(contextOptions) { Converters = { new ActorRefConverter(system) } };
 
     /// <summary>Registers a type under a manifest that must never change once rows carry it.</summary>
     protected void Register<T>(string manifest, JsonTypeInfo<T> info)
@@ -37,4 +43,13 @@ public abstract class ManifestJsonSerializer : SerializerWithStringManifest
             ? JsonSerializer.Deserialize(bytes, info)
               ?? throw new SerializationException($"manifest '{manifest}' decoded to null")
             : throw new SerializationException($"{GetType().Name} does not know manifest '{manifest}'");
+
+    private sealed class ActorRefConverter(ExtendedActorSystem system) : JsonConverter<IActorRef>
+    {
+        public override IActorRef? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? null : system.Provider.ResolveActorRef(reader.GetString()!);
+
+        public override void Write(Utf8JsonWriter writer, IActorRef value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(Akka.Serialization.Serialization.SerializedActorPath(value));
+    }
 }

@@ -4,6 +4,7 @@ using Akka.Actor;
 using ContextLake.Platform.Entities;
 using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Events;
+using ContextLake.Platform.State;
 
 namespace ContextLake.Platform.Serialization;
 
@@ -16,16 +17,20 @@ public sealed class PlatformSerializer : ManifestJsonSerializer
 
     public PlatformSerializer(ExtendedActorSystem system) : base(system)
     {
-        var ctx = PlatformJsonContext.Default;
+        var ctx = new PlatformJsonContext(OptionsFrom(PlatformJsonContext.Default.Options));
         Register("ev", ctx.IngestEvent);
-        Register("es", ctx.EntitySnapshot);
-        Register("ea", ctx.ApplyEvents);
-        Register("eA", ctx.EventsApplied);
-        Register("eg", ctx.GetEntity);
+        Register("er", ctx.EntityRunRow);
+        Register("eS", ctx.EntityPartitionSnapshot);
+        Register("ep", ctx.ApplyRunPart);
+        Register("eP", ctx.RunPartApplied);
+        Register("eq", ctx.ReadEntities);
+        Register("eQ", ctx.EntityReads);
         Register("eG", ctx.EntityReadResult);
-        Register("eo", ctx.ReadTooOld);
-        Register("em", ctx.EntityMvccSnapshot);
-        Register("rc", ctx.RowChange);
+        Register("ec", ctx.CatalogChanged);
+        Register("sd", ctx.DownstreamApplied);
+        Register("so", ctx.ReadTooOld);
+        Register("ss", ctx.StartPartition);
+        Register("sS", ctx.PartitionStarted);
         Register("pe", ctx.Epoch);
         Register("pr", ctx.EpochRecorded);
         Register("pw", ctx.ReportWatermark);
@@ -42,14 +47,18 @@ public sealed class PlatformSerializer : ManifestJsonSerializer
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(IngestEvent))]
-[JsonSerializable(typeof(EntitySnapshot))]
-[JsonSerializable(typeof(ApplyEvents))]
-[JsonSerializable(typeof(EventsApplied))]
-[JsonSerializable(typeof(GetEntity))]
+[JsonSerializable(typeof(EntityRunRow))]
+[JsonSerializable(typeof(EntityPartitionSnapshot))]
+[JsonSerializable(typeof(ApplyRunPart))]
+[JsonSerializable(typeof(RunPartApplied))]
+[JsonSerializable(typeof(ReadEntities))]
+[JsonSerializable(typeof(EntityReads))]
 [JsonSerializable(typeof(EntityReadResult))]
+[JsonSerializable(typeof(CatalogChanged))]
+[JsonSerializable(typeof(DownstreamApplied))]
 [JsonSerializable(typeof(ReadTooOld))]
-[JsonSerializable(typeof(EntityMvccSnapshot))]
-[JsonSerializable(typeof(RowChange))]
+[JsonSerializable(typeof(StartPartition))]
+[JsonSerializable(typeof(PartitionStarted))]
 [JsonSerializable(typeof(Epoch))]
 [JsonSerializable(typeof(EpochRecorded))]
 [JsonSerializable(typeof(ReportWatermark))]

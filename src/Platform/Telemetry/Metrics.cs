@@ -12,7 +12,7 @@ public static class Metrics
         new CounterConfiguration { LabelNames = ["connector", "stream"] });
 
     public static readonly Histogram ApplySeconds = Prometheus.Metrics.CreateHistogram(
-        "contextlake_apply_seconds", "Time to apply one run of a stream's events, per phase (entities, views).",
+        "contextlake_apply_seconds", "Time from submitting a run of a stream's events to its being applied by every partition it touches (phase=\"run\").",
         new HistogramConfiguration { LabelNames = ["phase"], Buckets = LatencyBuckets });
 
     public static readonly Histogram StreamToServeSeconds = Prometheus.Metrics.CreateHistogram(
@@ -35,12 +35,12 @@ public static class Metrics
         new GaugeConfiguration { LabelNames = ["stream"] });
 
     public static readonly Histogram JournalWriteSeconds = Prometheus.Metrics.CreateHistogram(
-        "contextlake_journal_write_seconds", "Time for an entity to journal one batch of events (PersistAll).",
-        new HistogramConfiguration { Buckets = LatencyBuckets });
+        "contextlake_journal_write_seconds", "Time for a partition to journal one row (its group-committed work), per region.",
+        new HistogramConfiguration { LabelNames = ["region"], Buckets = LatencyBuckets });
 
     public static readonly Histogram JournalBatchEvents = Prometheus.Metrics.CreateHistogram(
-        "contextlake_journal_batch_events", "Events per entity journal write.",
-        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 12) });
+        "contextlake_journal_batch_events", "Events (entity region) or derived changes (view and vector regions) per partition journal row.",
+        new HistogramConfiguration { LabelNames = ["region"], Buckets = Histogram.ExponentialBuckets(1, 2, 16) });
 
     public static readonly Counter DeadLetters = Prometheus.Metrics.CreateCounter(
         "contextlake_dead_letters_total", "Records that could not be decoded or mapped, per connector.",

@@ -1,31 +1,44 @@
 // The view catalog (a persistent cluster singleton): creates and drops views, gives each creation its
-// own incarnation, runs the backfill of a new view from the journal, and publishes every change.
+// own incarnation, tells the entity partitions (which journal the change and backfill a new view from
+// their own rows), counts the partitions whose backfill is delivered, and publishes every change.
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Akka.Persistence;
+using ContextLake.Platform.Entities;
+using ContextLake.Platform.State;
 
 namespace ContextLake.Views.Catalog;
 
-public sealed class ViewCatalogActor : ReceivePersistentActor
+public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
 {
-    private readonly Func<ViewEntry, Props> _backfillProps;
+    private sealed record Nudge
+    {
+        public static Nudge Instance { get; } = new();
+    }
+
+    private readonly IActorRef _entities;
+    private readonly int _partitions;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, ViewEntry> _views = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<int>> _backfilled = new(StringComparer.Ordinal);
     private long _nextIncarnation = 1;
-    private long _version;
 
-    public ViewCatalogActor(Func<ViewEntry, Props> backfillProps)
+    /// <param name="entities">The entity partitions' region: told when the catalog changes, they journal the change and backfill new views.</param>
+    public ViewCatalogActor(IActorRef entities, int partitions)
     {
-        _backfillProps = backfillProps;
+        _entities = entities;
+        _partitions = partitions;
 
         Recover<ViewCreated>(Created);
-        Recover<ViewDropped>(d => _views.Remove(d.Name));
+        Recover<ViewDropped>(Dropped);
+        Recover<ViewPartitionBackfilled>(PartitionDone);
         Recover<ViewBecameReady>(BecameReady);
         Recover<RecoveryCompleted>(_ =>
         {
             Publish();
-            foreach (var v in _views.Values.Where(v => v.Status == ViewStatus.Backfilling)) StartBackfill(v);
+            NudgePartitions();
+            Timers.StartPeriodicTimer("nudge", Nudge.Instance, TimeSpan.FromSeconds(5));
         });
 
         Command<CreateView>(c =>
@@ -40,9 +53,8 @@ public sealed class ViewCatalogActor : ReceivePersistentActor
             {
                 Created(e);
                 Publish();
-                var entry = _views[e.Name];
-                replyTo.Tell(new ViewCatalogReply(entry, null));
-                StartBackfill(entry);
+                replyTo.Tell(new ViewCatalogReply(_views[e.Name], null));
+                NudgePartitions();
             });
         });
         Command<DropView>(d =>
@@ -56,57 +68,81 @@ public sealed class ViewCatalogActor : ReceivePersistentActor
             Persist(new ViewDropped(d.Name), e =>
             {
                 var entry = _views[e.Name];
-                _views.Remove(e.Name);
-                Context.Child(BackfillName(entry)).Tell(PoisonPill.Instance);
+                Dropped(e);
                 Publish();
                 replyTo.Tell(new ViewCatalogReply(entry, null));
+                NudgePartitions();
             });
         });
-        Command<BackfillProgress>(p =>
+        Command<PartitionBackfilled>(p =>
         {
-            if (!_views.TryGetValue(p.Name, out var v) || v.Incarnation != p.Incarnation) return;
-            _views[p.Name] = v with { BackfillDone = p.Done, BackfillTotal = p.Total };
-            if (!p.Finished)
+            if (!_views.TryGetValue(p.Name, out var v) || v.Incarnation != p.Incarnation || v.Status == ViewStatus.Ready) return;
+            if (_backfilled.TryGetValue(p.Name, out var done) && done.Contains(p.Partition)) return;
+            Persist(new ViewPartitionBackfilled(p.Name, p.Incarnation, p.Partition, p.Events), e =>
             {
-                Publish();
-                return;
-            }
-            Persist(new ViewBecameReady(p.Name, p.Incarnation), e =>
-            {
-                BecameReady(e);
-                Publish();
-                _log.Info("view {0} is ready ({1} entities backfilled)", p.Name, p.Total);
+                PartitionDone(e);
+                if (_backfilled[e.Name].Count < _partitions)
+                {
+                    Publish();
+                    return;
+                }
+                Persist(new ViewBecameReady(e.Name, e.Incarnation), ready =>
+                {
+                    BecameReady(ready);
+                    Publish();
+                    _log.Info("view {0} is ready ({1} events backfilled from {2} entity partitions)", ready.Name, _views[ready.Name].BackfilledEvents, _partitions);
+                });
             });
+        });
+        Command<Nudge>(_ =>
+        {
+            if (_views.Values.Any(v => v.Status == ViewStatus.Backfilling)) NudgePartitions();
         });
         Command<GetViewCatalog>(_ => Sender.Tell(State()));
     }
 
     public override string PersistenceId => "view-catalog";
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     private void Created(ViewCreated e)
     {
-        _views[e.Name] = new ViewEntry(e.Name, e.Incarnation, e.Sql, ViewStatus.Backfilling, 0, 0);
+        _views[e.Name] = new ViewEntry(e.Name, e.Incarnation, e.Sql, ViewStatus.Backfilling, 0, _partitions);
+        _backfilled[e.Name] = new HashSet<int>();
         _nextIncarnation = Math.Max(_nextIncarnation, e.Incarnation + 1);
+    }
+
+    private void Dropped(ViewDropped e)
+    {
+        _views.Remove(e.Name);
+        _backfilled.Remove(e.Name);
+    }
+
+    private void PartitionDone(ViewPartitionBackfilled e)
+    {
+        if (!_views.TryGetValue(e.Name, out var v) || v.Incarnation != e.Incarnation) return;
+        var done = _backfilled[e.Name];
+        if (!done.Add(e.Partition)) return;
+        _views[e.Name] = v with { BackfillDone = done.Count, BackfillTotal = _partitions, BackfilledEvents = v.BackfilledEvents + e.Events };
     }
 
     private void BecameReady(ViewBecameReady e)
     {
         if (_views.TryGetValue(e.Name, out var v) && v.Incarnation == e.Incarnation)
-            _views[e.Name] = v with { Status = ViewStatus.Ready };
+            _views[e.Name] = v with { Status = ViewStatus.Ready, BackfillDone = _partitions, BackfillTotal = _partitions };
     }
 
-    private ViewCatalogState State() => new(++_version, _views.Values.OrderBy(v => v.Name, StringComparer.Ordinal).ToList());
+    /// <summary>Every state change is journaled first, so the journal position is a version that only grows.</summary>
+    private ViewCatalogState State() => new(LastSequenceNr, _nextIncarnation, _views.Values.OrderBy(v => v.Name, StringComparer.Ordinal).ToList());
 
     private void Publish() =>
         DistributedPubSub.Get(Context.System).Mediator.Tell(new Publish(ViewTopics.Catalog, State()));
 
-    private void StartBackfill(ViewEntry entry)
+    /// <summary>Tells every entity partition to look at the catalog (they start backfills and report finished ones).</summary>
+    private void NudgePartitions()
     {
-        if (Context.Child(BackfillName(entry)).IsNobody())
-            Context.ActorOf(_backfillProps(entry), BackfillName(entry));
+        for (var p = 0; p < _partitions; p++) _entities.Tell(new CatalogChanged(KeyGroups.Id(p)));
     }
-
-    private static string BackfillName(ViewEntry entry) => $"backfill-{entry.Incarnation}";
 }
 
 /// <summary>Keeps the local ViewCatalog current from the catalog's publications (and asks on start).</summary>

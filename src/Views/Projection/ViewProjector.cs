@@ -5,38 +5,46 @@ using System.Globalization;
 using System.Text.Json;
 using ContextLake.Platform.Entities;
 using ContextLake.Platform.Events;
-using ContextLake.Views.Actors;
 using ContextLake.Views.Algebra;
 using ContextLake.Views.Columns;
 using ContextLake.Views.Definitions;
+using ContextLake.Views.Partitions;
 using ContextLake.Views.Sql;
 
 namespace ContextLake.Views.Projection;
 
-/// <summary>The deltas one event (Stream, Offset) makes to one group key: the unit a view actor deduplicates.</summary>
-public sealed record KeyDeltas(string Stream, long Offset, IReadOnlyList<ViewDelta> Deltas) : IStreamChange;
-
 public static class ViewProjector
 {
-    public static IEnumerable<(string Key, KeyDeltas Deltas)> Project(ViewDefinition view, RowChange change)
+    /// <summary>
+    /// The deltas <paramref name="change"/> makes to incarnation <paramref name="incarnation"/> of <paramref name="view"/>, one per
+    /// group key: none, one (an event row, or an upsert that keeps its key) or two (an upsert that moves the row to another key).
+    /// </summary>
+    public static KeyDelta[] Project(ViewDefinition view, long incarnation, RowChange change)
     {
-        if (!string.Equals(change.EntityType, view.Source, StringComparison.Ordinal)) yield break;
-        var byKey = new Dictionary<string, List<ViewDelta>>(StringComparer.Ordinal);
-        if (change.Before is { } before) AddRow(view, change, before, -1, byKey);
-        if (change.After is { } after) AddRow(view, change, after, +1, byKey);
-        foreach (var (key, deltas) in byKey)
-            yield return (key, new KeyDeltas(change.Stream, change.Offset, deltas));
+        if (!string.Equals(change.EntityType, view.Source, StringComparison.Ordinal)) return [];
+        var before = change.Before is { } b ? Row(view, change, b, -1) : null;
+        var after = change.After is { } a ? Row(view, change, a, +1) : null;
+        return (before, after) switch
+        {
+            (null, null) => [],
+            ({ } x, null) => [Delta(view, incarnation, change, x.Key, [x.Delta])],
+            (null, { } y) => [Delta(view, incarnation, change, y.Key, [y.Delta])],
+            ({ } x, { } y) when x.Key == y.Key => [Delta(view, incarnation, change, x.Key, [x.Delta, y.Delta])],
+            ({ } x, { } y) => [Delta(view, incarnation, change, x.Key, [x.Delta]), Delta(view, incarnation, change, y.Key, [y.Delta])],
+        };
     }
 
-    private static void AddRow(ViewDefinition view, RowChange change, EntityRow row, int weight, Dictionary<string, List<ViewDelta>> byKey)
+    private static KeyDelta Delta(ViewDefinition view, long incarnation, RowChange change, string key, ViewDelta[] deltas) =>
+        new(view.Name, incarnation, key, change.Stream, change.Offset, deltas);
+
+    private static (string Key, ViewDelta Delta)? Row(ViewDefinition view, RowChange change, EntityRow row, int weight)
     {
-        JsonElement? Column(string name) => EventColumns.Get(row, change.EntityId, name);
-        if (view.Where is { } where && !RowPredicate.Matches(where, Column)) return;
-        if (Column(view.KeyColumn) is not { } keyValue || keyValue.ValueKind == JsonValueKind.Null) return;
-        var args = view.Aggregates.Select(a => a.Argument is null ? null : Column(a.Argument)).ToList();
-        var key = ViewKeys.Render(keyValue);
-        if (!byKey.TryGetValue(key, out var list)) byKey[key] = list = new List<ViewDelta>(2);
-        list.Add(new ViewDelta(weight, row.Time, row.Version, args));
+        if (view.Where is { } where && !RowPredicate.Matches(where, name => EventColumns.Get(row, change.EntityId, name))) return null;
+        if (EventColumns.Get(row, change.EntityId, view.KeyColumn) is not { } keyValue || keyValue.ValueKind == JsonValueKind.Null) return null;
+        var args = new JsonElement?[view.Aggregates.Count];
+        for (var i = 0; i < args.Length; i++)
+            if (view.Aggregates[i].Argument is { } argument) args[i] = EventColumns.Get(row, change.EntityId, argument);
+        return (ViewKeys.Render(keyValue), new ViewDelta(weight, row.Time, row.Version, args));
     }
 }
 

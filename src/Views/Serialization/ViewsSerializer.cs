@@ -2,8 +2,8 @@
 using System.Text.Json.Serialization;
 using Akka.Actor;
 using ContextLake.Platform.Serialization;
-using ContextLake.Views.Actors;
 using ContextLake.Views.Catalog;
+using ContextLake.Views.Partitions;
 using ContextLake.Views.Subscriptions;
 using ContextLake.Views.Vectors;
 
@@ -18,29 +18,28 @@ public sealed class ViewsSerializer : ManifestJsonSerializer
 
     public ViewsSerializer(ExtendedActorSystem system) : base(system)
     {
-        var ctx = ViewsJsonContext.Default;
+        var ctx = new ViewsJsonContext(OptionsFrom(ViewsJsonContext.Default.Options));
         Register("cs", ctx.ViewCatalogState);
         Register("cc", ctx.CreateView);
         Register("cd", ctx.DropView);
         Register("cg", ctx.GetViewCatalog);
         Register("cr", ctx.ViewCatalogReply);
-        Register("cp", ctx.BackfillProgress);
+        Register("cp", ctx.PartitionBackfilled);
         Register("cC", ctx.ViewCreated);
         Register("cD", ctx.ViewDropped);
         Register("cR", ctx.ViewBecameReady);
+        Register("cP", ctx.ViewPartitionBackfilled);
         Register("va", ctx.ApplyViewDeltas);
-        Register("vA", ctx.ViewDeltasApplied);
-        Register("vr", ctx.ReadViewKey);
-        Register("vR", ctx.ViewKeyValues);
-        Register("vx", ctx.ViewReadRefused);
-        Register("vb", ctx.ViewDeltaBatch);
-        Register("vs", ctx.ViewKeySnapshot);
+        Register("vr", ctx.ViewPartitionRow);
+        Register("vs", ctx.ViewPartitionSnapshot);
+        Register("vq", ctx.ReadViewKeys);
+        Register("vQ", ctx.ViewKeyReads);
         Register("sn", ctx.ViewChangeNotice);
         Register("xa", ctx.ApplyVectorChanges);
+        Register("xr", ctx.VectorPartitionRow);
+        Register("xS", ctx.VectorPartitionSnapshot);
         Register("xs", ctx.SearchVectors);
         Register("xn", ctx.VectorNeighbors);
-        Register("xb", ctx.VectorChangeBatch);
-        Register("xS", ctx.VectorPartitionSnapshot);
     }
 
     public override int Identifier => SerializerId;
@@ -55,21 +54,20 @@ public sealed class ViewsSerializer : ManifestJsonSerializer
 [JsonSerializable(typeof(DropView))]
 [JsonSerializable(typeof(GetViewCatalog))]
 [JsonSerializable(typeof(ViewCatalogReply))]
-[JsonSerializable(typeof(BackfillProgress))]
+[JsonSerializable(typeof(PartitionBackfilled))]
 [JsonSerializable(typeof(ViewCreated))]
 [JsonSerializable(typeof(ViewDropped))]
 [JsonSerializable(typeof(ViewBecameReady))]
+[JsonSerializable(typeof(ViewPartitionBackfilled))]
 [JsonSerializable(typeof(ApplyViewDeltas))]
-[JsonSerializable(typeof(ViewDeltasApplied))]
-[JsonSerializable(typeof(ReadViewKey))]
-[JsonSerializable(typeof(ViewKeyValues))]
-[JsonSerializable(typeof(ViewReadRefused))]
-[JsonSerializable(typeof(ViewDeltaBatch))]
-[JsonSerializable(typeof(ViewKeySnapshot))]
+[JsonSerializable(typeof(ViewPartitionRow))]
+[JsonSerializable(typeof(ViewPartitionSnapshot))]
+[JsonSerializable(typeof(ReadViewKeys))]
+[JsonSerializable(typeof(ViewKeyReads))]
 [JsonSerializable(typeof(ViewChangeNotice))]
 [JsonSerializable(typeof(ApplyVectorChanges))]
+[JsonSerializable(typeof(VectorPartitionRow))]
+[JsonSerializable(typeof(VectorPartitionSnapshot))]
 [JsonSerializable(typeof(SearchVectors))]
 [JsonSerializable(typeof(VectorNeighbors))]
-[JsonSerializable(typeof(VectorChangeBatch))]
-[JsonSerializable(typeof(VectorPartitionSnapshot))]
 internal sealed partial class ViewsJsonContext : JsonSerializerContext;

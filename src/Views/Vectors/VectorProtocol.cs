@@ -1,11 +1,12 @@
-// Messages of the vector partitions (one sharded actor per vector view incarnation and partition) and
-// their journal records. A vector row is what an entity's row contributes to a vector view: its vector,
+// Messages of the vector partitions (one sharded persistent actor per vector view incarnation and
+// partition), the change they take, and their snapshot. A vector row is what an entity's row contributes to a vector view: its vector,
 // prepared for the metric, and its other fields (for "where" filters and answers).
 using System.Globalization;
 using System.Text.Json;
 using ContextLake.Platform.Entities;
 using ContextLake.Platform.Events;
-using ContextLake.Views.Actors;
+using Akka.Actor;
+using ContextLake.Platform.State;
 using ContextLake.Views.Serialization;
 
 namespace ContextLake.Views.Vectors;
@@ -16,7 +17,7 @@ public readonly record struct VectorPartitionAddress(string View, long Incarnati
     public override string ToString() => $"{View}@{Incarnation}#{Partition.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>The partition an entity's vector lives in: a stable hash of its id (the same on every node).</summary>
-    public static int PartitionOf(string entityId, int partitions) => (int)(EntityMessageExtractor.StableHash(entityId) % (uint)partitions);
+    public static int PartitionOf(string entityId, int partitions) => KeyGroups.PartitionOf(entityId, partitions);
 
     public static VectorPartitionAddress Parse(string entityId)
     {
@@ -39,37 +40,43 @@ public sealed record VectorRow(EventVersion Version, float[] Vector, IReadOnlyDi
         && Fields.All(f => other.Fields.TryGetValue(f.Key, out var o) && JsonElement.DeepEquals(f.Value, o));
 }
 
-/// <summary>What one event (Stream, Offset) did to an entity's row in one vector view: the unit a partition deduplicates.</summary>
-public sealed record VectorChange(string Stream, long Offset, string EntityId, VectorRow? Before, VectorRow? After) : IStreamChange;
-
-public interface IVectorPartitionCommand : IViewsMessage
+/// <summary>What one event (Stream, Offset) did to an entity's row in one vector view: the change a vector partition takes.</summary>
+public sealed record VectorChange(string Stream, long Offset, string EntityId, VectorRow? Before, VectorRow? After) : IDownstreamChange
 {
-    string Address { get; }
+    public int EstimatedBytes => 64 + EntityId.Length + Stream.Length + Size(Before) + Size(After);
+
+    private static int Size(VectorRow? row) =>
+        row is null ? 0 : 48 + row.Vector.Length * 12 + row.Fields.Sum(f => 8 + f.Key.Length + System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(f.Value).Length);
 }
 
-/// <summary>Apply changes to one partition; replies <see cref="ViewDeltasApplied"/> once journaled.</summary>
-public sealed record ApplyVectorChanges(string Address, IReadOnlyList<VectorChange> Batch) : IVectorPartitionCommand;
+/// <summary>A chained batch of vector changes from entity partition <see cref="Source"/> for partition <see cref="Partition"/> ("view@incarnation#k").</summary>
+public sealed record ApplyVectorChanges(string Partition, string Channel, int Source, long Prev, long Through, IReadOnlyList<VectorChange> Changes, IActorRef? ReplyTo)
+    : IDownstreamBatch, IViewsMessage
+{
+    public IDownstreamBatch WithReplyTo(IActorRef? replyTo) => this with { ReplyTo = replyTo };
+}
 
 /// <summary>
-/// The <see cref="K"/> rows of the partition most similar to <see cref="Query"/> (prepared for the metric) as
-/// of <see cref="Vector"/>, keeping only rows where <see cref="Where"/> holds; <see cref="Exact"/> scans every vector.
+/// The <see cref="K"/> rows of the partition most similar to <see cref="Query"/> (prepared for the metric) at epoch
+/// <see cref="N"/>, keeping only rows where <see cref="Where"/> holds; <see cref="Exact"/> scans every vector.
 /// </summary>
-public sealed record SearchVectors(string Address, IReadOnlyDictionary<string, long> Vector, float[] Query, int K, string? Where, bool Exact)
-    : IVectorPartitionCommand;
+public sealed record SearchVectors(string Partition, long N, float[] Query, int K, string? Where, bool Exact) : IPartitionMessage, IViewsMessage;
 
 public sealed record VectorHit(string Id, float Score, IReadOnlyDictionary<string, JsonElement> Fields);
 
-public sealed record VectorNeighbors(IReadOnlyList<VectorHit> Hits) : IViewsMessage;
-
-/// <summary>Journal row of a partition: the new (deduplicated) changes of one command.</summary>
-public sealed record VectorChangeBatch(IReadOnlyList<VectorChange> Batch) : IViewsMessage, IChangeBatch<VectorChange>;
+/// <summary>A partition's best hits, or why it cannot search as asked (<see cref="Refused"/>).</summary>
+public sealed record VectorNeighbors(IReadOnlyList<VectorHit> Hits, string? Refused = null) : IViewsMessage;
 
 public sealed record WeightedRow(VectorRow Row, int Weight);
 
-public sealed record VectorEntitySnapshot(string Id, IReadOnlyList<WeightedRow> Rows);
+/// <summary>Journal row of a vector partition: the batches of vector changes it took during one write.</summary>
+public sealed record VectorPartitionRow(IReadOnlyList<DownstreamRowPart<VectorChange>> Parts) : IViewsMessage;
 
-public sealed record VectorPartitionSnapshot(IReadOnlyList<VectorEntitySnapshot> Entities, Dictionary<string, long> BaseVector, IReadOnlyList<VectorChange> Pending)
-    : IViewsMessage, IMultiVersionSnapshot<VectorChange>;
+/// <summary>An entity's committed rows in the partition and its pending changes.</summary>
+public sealed record VectorEntitySnapshot(string Id, IReadOnlyList<WeightedRow>? Rows, IReadOnlyList<VectorChange>? Pending);
+
+/// <summary>A vector partition's snapshot: its chains, its view's definition, and every entity's rows.</summary>
+public sealed record VectorPartitionSnapshot(IReadOnlyList<ChainMark> Chains, string Sql, IReadOnlyList<VectorEntitySnapshot> Entities) : IViewsMessage;
 
 /// <summary>Key under which the vector partition shard region is registered.</summary>
 public sealed class VectorRegion

@@ -1,6 +1,7 @@
 // The HTTP write log's promises, on SQLite and PostgreSQL: offsets are gap-free and unique under
-// concurrent writers, a batch answers only once its entities have it, idempotency keys hold within a
-// batch and across restarts (snapshots included), and offsets continue where they stopped.
+// concurrent writers, a batch answers only once every partition it touches has it (its watermark is then
+// reported, so an epoch commits it), idempotency keys hold within a batch and across restarts (snapshots
+// included), and offsets continue where they stopped.
 using System.Text.Json;
 using Akka.Actor;
 using ContextLake.Connectors.Http;
@@ -9,7 +10,9 @@ using ContextLake.Platform.Events;
 using ContextLake.Platform.Hosting;
 using ContextLake.Testing;
 using ContextLake.Views.Catalog;
+using ContextLake.Platform.State;
 using ContextLake.Views.Hosting;
+using ContextLake.Views.Projection;
 using Xunit;
 
 namespace ContextLake.Connectors.Tests.Http;
@@ -21,7 +24,10 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
     {
         var options = new NodeOptions { Journal = Journal.Options, Writes = { SnapshotEvery = snapshotEvery } };
         var catalog = new ViewCatalog();
-        return TestHost.StartAsync(options, (akka, clock) => akka.WithContextLakeViews(options, catalog, clock).WithHttpWriteLog(options, catalog));
+        var projections = new ViewProjections(catalog, options.State.Partitions);
+        return TestHost.StartAsync(options,
+            (akka, clock, local) => akka.WithContextLakeViews(options, catalog, clock, projections, local).WithHttpWriteLog(options),
+            projections, projections);
     }
 
     private static PendingWrite Write(string id, string? key = null, EventKind kind = EventKind.Event) =>
@@ -30,8 +36,15 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
     private static Task<WritesAppended> Append(TestHost host, params PendingWrite[] writes) =>
         host.Get<HttpWriteLogKey>().Ask<WritesAppended>(new AppendWrites(writes), Timeout);
 
-    private static Task<EntityReadResult> Read(TestHost host, string type, string id) =>
-        host.Get<EntityRegion>().Ask<EntityReadResult>(new GetEntity(new EntityKey(type, id)), Timeout);
+    /// <summary>Reads an entity at the first epoch that commits <paramref name="offset"/>: an answered write's watermark is reported.</summary>
+    private static async Task<EntityReadResult> Read(TestHost host, string type, string id, long offset)
+    {
+        var epoch = await host.Clock.WaitAsync(e => e.Covers(HttpWriteLog.StreamId, offset), Timeout, CancellationToken.None);
+        var key = new EntityKey(type, id);
+        var reply = await host.Get<EntityRegion>().Ask<EntityReads>(
+            new ReadEntities(KeyGroups.Id(KeyGroups.PartitionOf(key.ToString(), new StateOptions().Partitions)), epoch.N, [key]), Timeout);
+        return reply.Results[0];
+    }
 
     [Fact]
     public async Task concurrent_batches_get_unique_gap_free_offsets_and_are_applied_when_answered()
@@ -47,7 +60,7 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
 
         // Answered means applied: the entities already hold every event.
         long total = 0;
-        for (var t = 0; t < 8; t++) total += (await Read(host, "transfer", $"t{t}")).EventCount;
+        for (var t = 0; t < 8; t++) total += (await Read(host, "transfer", $"t{t}", 200)).EventCount;
         Assert.Equal(200, total);
     }
 
@@ -62,7 +75,7 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
         var again = await Append(host, Write("x", "k2"), Write("x", "k3"));
         Assert.Equal([2L, 3L], again.Offsets);
         Assert.Equal(1, again.Written);
-        Assert.Equal(3, (await Read(host, "transfer", "x")).EventCount);
+        Assert.Equal(3, (await Read(host, "transfer", "x", 3)).EventCount);
     }
 
     [Fact]
@@ -80,7 +93,7 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
             Assert.Equal(1, replay.Written);
             var position = await host.Get<HttpWriteLogKey>().Ask<WriteLogPosition>(GetWriteLogPosition.Instance, Timeout);
             Assert.Equal(new WriteLogPosition(HttpWriteLog.StreamId, 8, 8), position);
-            Assert.Equal(8, (await Read(host, "transfer", "y")).EventCount);
+            Assert.Equal(8, (await Read(host, "transfer", "y", 8)).EventCount);
         }
     }
 }

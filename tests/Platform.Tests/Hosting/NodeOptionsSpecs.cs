@@ -23,7 +23,7 @@ public sealed class NodeOptionsSpecs
             Journal = { Provider = JournalProvider.PostgreSql, ConnectionString = " " },
             Http = { Urls = "ftp://x", MaxBatchEvents = 0 },
             Cluster = { Port = 70000, SeedNodes = ["127.0.0.1:4053"] },
-            Entities = { SnapshotEvery = 0 },
+            State = { Partitions = 0, SnapshotEvery = 0 },
         };
         var errors = options.Validate();
         Assert.Contains(errors, e => e.StartsWith("ContextLake:Journal:ConnectionString:"));
@@ -31,7 +31,8 @@ public sealed class NodeOptionsSpecs
         Assert.Contains(errors, e => e.StartsWith("ContextLake:Http:MaxBatchEvents:"));
         Assert.Contains(errors, e => e.StartsWith("ContextLake:Cluster:Port:"));
         Assert.Contains(errors, e => e.StartsWith("ContextLake:Cluster:SeedNodes:"));
-        Assert.Contains(errors, e => e.StartsWith("ContextLake:Entities:SnapshotEvery:"));
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:State:Partitions:"));
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:State:SnapshotEvery:"));
     }
 
     [Fact]

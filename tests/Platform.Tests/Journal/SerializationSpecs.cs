@@ -6,6 +6,7 @@ using ContextLake.Platform.Entities;
 using ContextLake.Platform.Events;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Serialization;
+using ContextLake.Platform.State;
 using Xunit;
 
 namespace ContextLake.Platform.Tests.Journal;
@@ -17,14 +18,17 @@ public sealed class SerializationSpecs : Akka.TestKit.Xunit2.TestKit
     private static readonly IngestEvent Event = new("http:writes", 42, new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero),
         "account", "a1", EventKind.Upsert, JsonDocument.Parse("""{"balance": 12.5, "tags": ["x"]}""").RootElement);
 
+    private static EntityValue Value => EntityValue.Apply(null, Event, out _);
+
     public static TheoryData<object, string> Messages() => new()
     {
         { Event, "ev" },
-        { new EntityState().ToSnapshot(), "es" },
-        { new ApplyEvents(new EntityKey("account", "a1"), [Event]), "ea" },
-        { new EventsApplied(new EntityKey("account", "a1"), 1, 0, [new RowChange("http:writes", 42, "account", "a1", null,
-            new EntityRow(EventKind.Upsert, new Dictionary<string, JsonElement> { ["balance"] = Event.Data.GetProperty("balance") }, Event.EventTime, Event.Version))]), "eA" },
-        { new GetEntity(new EntityKey("account", "a1")), "eg" },
+        { new EntityRunRow([Event], [new RunPartMark("http:writes", 42, 1)], new ProjectionChange(3, [new ProjectionSpec("credits@1", "transfer", "CREATE VIEW …")], [])), "er" },
+        { new EntityPartitionSnapshot([new StoredKey<EntityValue, IngestEvent>("account/a1", Value, [Event])], new Dictionary<string, long> { ["http:writes"] = 42 },
+            [new SentMark("http:writes", "view", "3", 42)], [], 3, []), "eS" },
+        { new RunPartApplied("http:writes", 3, 42, 1, 0, [new DownstreamMark("view", "7", 42)], ["credits@1/a1"], true), "eP" },
+        { new ReadEntities("3", 17, [new EntityKey("account", "a1")]), "eq" },
+        { new DownstreamApplied("http:writes", 3, "view", "7", 42), "sd" },
     };
 
     [Theory]

@@ -1,0 +1,331 @@
+// One entity partition: a key group of entities in one sharded persistent actor. It takes each stream's run
+// parts in order (a chain per stream, deduplicated exactly by the stream's high-water mark), journals them
+// group-committed as one row, applies them to its entities in memory (versions per epoch, see
+// VersionedStore), derives the row changes' deltas through the projections it journals, and sends them
+// straight to the view and vector partitions as chained batches. It keeps the batches of parts not yet
+// committed (its outbox) to send them again when a tracker asks twice or after a restart.
+using Akka.Actor;
+using Akka.Event;
+using Akka.Serialization;
+using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Events;
+using ContextLake.Platform.Hosting;
+using ContextLake.Platform.State;
+
+namespace ContextLake.Platform.Entities;
+
+public sealed partial class EntityPartition : PartitionActor
+{
+    /// <summary>Most keys named in one RunPartApplied; more go in further messages.</summary>
+    private const int KeysPerReply = 2000;
+
+    private sealed record Buffered(ApplyRunPart Part, List<IngestEvent> Fresh);
+
+    private sealed class OutboxEntry(string stream, long through, long maxOffset, List<(DownstreamTarget Target, IDownstreamBatch Batch)> batches, List<string> keys)
+    {
+        public string Stream { get; } = stream;
+        public long Through { get; } = through;
+        public long MaxOffset { get; } = maxOffset;
+        public List<(DownstreamTarget Target, IDownstreamBatch Batch)> Batches { get; } = batches;
+        public List<string> Keys { get; } = keys;
+    }
+
+    private readonly IProjections _projections;
+    private readonly LocalPartitions _local;
+    private readonly VersionedStore<EntityValue, IngestEvent> _store = new((_, value, e) => EntityValue.Apply(value, e, out var _), keepsCurrent: true);
+    private readonly Dictionary<string, long> _accepted = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _journaled = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Channel, DownstreamTarget Target), long> _sent = new();
+    private readonly Dictionary<string, List<OutboxEntry>> _outbox = new(StringComparer.Ordinal);
+    private readonly List<Buffered> _buffer = new();
+    private List<Buffered> _writing = new();
+    private readonly List<ApplyRunPart> _waitingDuplicates = new();
+
+    public EntityPartition(string partitionId, EpochClock clock, StateOptions options, IProjections projections, LocalPartitions local)
+        : base(EntityRegion.TypeName, partitionId, clock, options)
+    {
+        _projections = projections;
+        _local = local;
+
+        Row<EntityRunRow>(row => ApplyRow(row, null));
+
+        Command<ApplyRunPart>(Take);
+        Command<ReadEntities>(Read);
+        Command<CatalogChanged>(_ =>
+        {
+            SyncProjections();
+            ReportBackfilled();
+            WorkArrived();
+        });
+        Command<BackfillDelivered>(Delivered);
+        Command<BackfillFailed>(f =>
+        {
+            _backfills.Remove(f.Id);
+            if (f.Cause is OperationCanceledException) return;
+            Log.Warning(f.Cause, "{0}: backfill of {1} failed; it starts again in {2}", PersistenceId, f.Id, Options.RetryAfter);
+            Timers.StartSingleTimer("backfill-" + f.Id, new RestartBackfill(f.Id), Options.RetryAfter);
+        });
+        Command<RestartBackfill>(r => StartBackfill(r.Id));
+    }
+
+    protected override long CommittedThrough => _store.CommittedThrough;
+
+    protected override int KeyCount => _store.Count;
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        _local.Register(EntityRegion.TypeName, Partition, _store);
+    }
+
+    protected override void PostStop()
+    {
+        _local.Unregister(EntityRegion.TypeName, Partition, _store);
+        foreach (var b in _backfills.Values) b.Cancel();
+        base.PostStop();
+    }
+
+    private void Take(ApplyRunPart part)
+    {
+        SyncProjections();
+        var have = _accepted.GetValueOrDefault(part.Stream);
+        switch (Chains.Judge(part, have, Clock.Latest[part.Stream]))
+        {
+            case ChainVerdict.Duplicate:
+                if (part.Through <= _journaled.GetValueOrDefault(part.Stream)) AnswerDuplicate(part);
+                else _waitingDuplicates.Add(part);
+                return;
+            case ChainVerdict.Gap:
+                // An earlier part of the stream never arrived; the tracker sends the chain again in order.
+                Log.Debug("{0}: {1} part after {2} refused: this partition has it only up to {3}", PersistenceId, part.Stream, part.Prev, have);
+                return;
+        }
+        var fresh = new List<IngestEvent>(part.Events.Count);
+        foreach (var e in part.Events)
+            if (e.Offset > have && e.Offset <= part.Through) fresh.Add(e);
+        _accepted[part.Stream] = part.Through;
+        _buffer.Add(new Buffered(part, fresh));
+        WorkArrived();
+    }
+
+    protected override (object Row, int Changes)? TakeRow()
+    {
+        var change = TakeProjectionChange();
+        var backfilled = TakeBackfilled();
+        if (_buffer.Count == 0 && change is null && backfilled is null) return null;
+        _writing = new List<Buffered>(_buffer);
+        _buffer.Clear();
+        var events = new List<IngestEvent>(_writing.Sum(b => b.Fresh.Count));
+        var parts = new List<RunPartMark>(_writing.Count);
+        foreach (var b in _writing)
+        {
+            events.AddRange(b.Fresh);
+            parts.Add(new RunPartMark(b.Part.Stream, b.Part.Through, b.Fresh.Count));
+        }
+        return (new EntityRunRow(events, parts, change, backfilled), events.Count);
+    }
+
+    protected override void Journaled(object row)
+    {
+        var live = _writing;
+        _writing = new List<Buffered>();
+        ApplyRow((EntityRunRow)row, live);
+        foreach (var part in _waitingDuplicates.Where(p => p.Through <= _journaled.GetValueOrDefault(p.Stream)).ToList())
+        {
+            _waitingDuplicates.Remove(part);
+            AnswerDuplicate(part);
+        }
+    }
+
+    /// <summary>Applies a journaled row: live (with the parts that asked for it) or in recovery (null).</summary>
+    private void ApplyRow(EntityRunRow row, List<Buffered>? live)
+    {
+        if (row.Projections is { } change) ApplyProjectionChange(change, LastSequenceNr, live is not null);
+        foreach (var b in row.Backfilled ?? []) MarkBackfilled(b, live is not null);
+        var at = 0;
+        for (var i = 0; i < row.Parts.Count; i++)
+        {
+            var mark = row.Parts[i];
+            var sink = new ProjectionSink();
+            var maxOffset = 0L;
+            for (var j = at; j < at + mark.Count; j++)
+            {
+                var e = row.Events[j];
+                var key = e.Entity.ToString();
+                var before = _store.Current(key);
+                var after = RowChanges.Apply(before, e, out var rowChange);
+                _store.Put(key, after, e);
+                maxOffset = Math.Max(maxOffset, e.Offset);
+                if (rowChange is null || !_bySource.TryGetValue(e.EntityType, out var projections)) continue;
+                foreach (var p in projections) p.Compiled.Project(rowChange, sink);
+            }
+            at += mark.Count;
+            if (mark.Through > _journaled.GetValueOrDefault(mark.Stream)) _journaled[mark.Stream] = mark.Through;
+            if (live is null && mark.Through > _accepted.GetValueOrDefault(mark.Stream)) _accepted[mark.Stream] = mark.Through;
+
+            var entry = Outbox(mark.Stream, mark.Through, maxOffset, sink);
+            if (live is null) continue;
+            var part = live[i].Part;
+            if (entry is not null) Send(entry, part.Tracker);
+            Reply(part, entry is null ? [] : [entry], mark.Count, part.Events.Count - mark.Count);
+        }
+    }
+
+    /// <summary>Cuts a part's derived changes into chained batches per target (between events, below the message size).</summary>
+    private OutboxEntry? Outbox(string stream, long through, long maxOffset, ProjectionSink sink)
+    {
+        if (sink.IsEmpty) return null;
+        var batches = new List<(DownstreamTarget, IDownstreamBatch)>();
+        foreach (var (target, changes) in sink.ByTarget.OrderBy(t => t.Key.Region, StringComparer.Ordinal).ThenBy(t => t.Key.Partition, StringComparer.Ordinal))
+        {
+            var start = 0;
+            while (start < changes.Count)
+            {
+                var end = start;
+                var bytes = 0;
+                while (end < changes.Count)
+                {
+                    // Never between two changes of one event: a chain's positions are event offsets.
+                    var offset = changes[end].Offset;
+                    var next = end;
+                    var eventBytes = 0;
+                    while (next < changes.Count && changes[next].Offset == offset) eventBytes += changes[next++].EstimatedBytes;
+                    if (end > start && bytes + eventBytes > Options.MessageBytes) break;
+                    bytes += eventBytes;
+                    end = next;
+                }
+                var chunk = changes.GetRange(start, end - start);
+                var prev = _sent.GetValueOrDefault((stream, target));
+                var last = chunk[^1].Offset;
+                batches.Add((target, _projections.Batch(target, stream, Partition, prev, last, chunk)));
+                _sent[(stream, target)] = last;
+                start = end;
+            }
+        }
+        var entry = new OutboxEntry(stream, through, maxOffset, batches, sink.Keys.ToList());
+        if (!_outbox.TryGetValue(stream, out var entries)) _outbox[stream] = entries = new List<OutboxEntry>();
+        entries.Add(entry);
+        return entry;
+    }
+
+    private void Send(OutboxEntry entry, IActorRef tracker)
+    {
+        foreach (var (target, batch) in entry.Batches) _projections.Region(target.Region).Tell(batch.WithReplyTo(tracker));
+    }
+
+    /// <summary>Tells the tracker the part is journaled, what its changes wait for, and which view keys they change.</summary>
+    private void Reply(ApplyRunPart part, IReadOnlyList<OutboxEntry> entries, int persisted, int duplicates)
+    {
+        var targets = new Dictionary<DownstreamTarget, long>();
+        foreach (var entry in entries)
+            foreach (var (target, batch) in entry.Batches) targets[target] = Math.Max(targets.GetValueOrDefault(target), batch.Through);
+        var marks = targets.Select(t => new DownstreamMark(t.Key.Region, t.Key.Partition, t.Value)).ToList();
+        var keyList = entries.Count == 1 ? entries[0].Keys : entries.SelectMany(e => e.Keys).Distinct(StringComparer.Ordinal).ToList();
+        for (var start = 0; ; start += KeysPerReply)
+        {
+            var last = start + KeysPerReply >= keyList.Count;
+            part.Tracker.Tell(new RunPartApplied(part.Stream, Partition, part.Through, persisted, duplicates,
+                last ? marks : [], keyList.GetRange(start, Math.Min(KeysPerReply, keyList.Count - start)), last));
+            if (last) break;
+        }
+    }
+
+    /// <summary>A part this partition has journaled already: its changes go out again (they may have been lost) and the tracker hears so.</summary>
+    private void AnswerDuplicate(ApplyRunPart part)
+    {
+        var entries = _outbox.TryGetValue(part.Stream, out var all)
+            ? all.Where(e => e.Through > part.Prev && e.Through <= part.Through).ToList()
+            : [];
+        foreach (var entry in entries) Send(entry, part.Tracker);
+        Reply(part, entries, 0, part.Events.Count);
+    }
+
+    protected override void Committed(Epoch latest)
+    {
+        // Batches whose every event is committed are journaled downstream: nobody will ask for them again.
+        foreach (var (stream, entries) in _outbox)
+            entries.RemoveAll(e => e.MaxOffset <= latest[stream]);
+    }
+
+    protected override void Commit(IReadOnlyList<Epoch> epochs, long horizonN) => _store.Commit(epochs, horizonN);
+
+    protected override void SetFloor(long n) => _store.SetFloor(n);
+
+    protected override void Compact(long horizonN)
+    {
+        _store.Compact(horizonN);
+        SyncProjections();
+        WorkArrived();
+    }
+
+    private void Read(ReadEntities read)
+    {
+        if (!ReadyFor(read.N, read)) return;
+        var results = new List<EntityReadResult>(read.Keys.Count);
+        foreach (var key in read.Keys)
+        {
+            if (_store.TryRead(key.ToString(), read.N, out var value) == ReadOutcome.TooOld)
+            {
+                Sender.Tell(new ReadTooOld(_store.ReadableFrom));
+                return;
+            }
+            results.Add(EntityReadResult.Of(key, value));
+        }
+        Sender.Tell(new EntityReads(results));
+    }
+
+    protected override object CaptureSnapshot()
+    {
+        var serialization = Context.System.Serialization;
+        var outbox = _outbox.Values.SelectMany(entries => entries).Select(e => new OutboxPart(e.Stream, e.Through, e.MaxOffset,
+            e.Batches.Select(b =>
+            {
+                var batch = b.Batch.WithReplyTo(null);
+                var serializer = serialization.FindSerializerFor(batch);
+                return new SerializedBatch(b.Target.Region, b.Target.Partition, serializer.Identifier, Akka.Serialization.Serialization.ManifestFor(serializer, batch), serializer.ToBinary(batch));
+            }).ToList(), e.Keys)).ToList();
+        return new EntityPartitionSnapshot(_store.Capture(), new Dictionary<string, long>(_journaled), _sent.Select(s =>
+            new SentMark(s.Key.Channel, s.Key.Target.Region, s.Key.Target.Partition, s.Value)).ToList(), Projections(), _catalogVersion, outbox);
+    }
+
+    protected override void RestoreSnapshot(object snapshot)
+    {
+        if (snapshot is not EntityPartitionSnapshot s) return;
+        _store.Restore(s.Keys);
+        foreach (var (stream, through) in s.Streams) _journaled[stream] = _accepted[stream] = through;
+        foreach (var m in s.Sent) _sent[(m.Channel, new DownstreamTarget(m.Region, m.Partition))] = m.Through;
+        RestoreProjections(s.Projections, s.CatalogVersion);
+        var serialization = Context.System.Serialization;
+        foreach (var part in s.Outbox)
+        {
+            var batches = part.Batches.Select(b =>
+            {
+                var batch = (IDownstreamBatch)serialization.Deserialize(b.Bytes, b.SerializerId, b.Manifest);
+                return (new DownstreamTarget(b.Region, b.Partition), batch);
+            }).ToList();
+            if (!_outbox.TryGetValue(part.Stream, out var entries)) _outbox[part.Stream] = entries = new List<OutboxEntry>();
+            entries.Add(new OutboxEntry(part.Stream, part.Through, part.MaxOffset, batches, part.Keys.ToList()));
+        }
+    }
+
+    /// <summary>The change to every projection of one row change, grouped per downstream partition.</summary>
+    private sealed class ProjectionSink : IProjectionSink
+    {
+        public Dictionary<DownstreamTarget, List<IDownstreamChange>> ByTarget { get; } = new();
+
+        public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
+
+        public bool IsEmpty => ByTarget.Count == 0 && Keys.Count == 0;
+
+        public void Add(DownstreamTarget target, IDownstreamChange change)
+        {
+            if (!ByTarget.TryGetValue(target, out var list)) ByTarget[target] = list = new List<IDownstreamChange>();
+            list.Add(change);
+        }
+
+        public void Changed(string key) => Keys.Add(key);
+    }
+}
+
+/// <summary>Asks an entity partition to look at the catalog now (a view was created or dropped).</summary>
+public sealed record CatalogChanged(string Partition) : IPartitionMessage, Serialization.IPlatformMessage;

@@ -1,0 +1,204 @@
+// The run tracker of a node: the one place that knows when a run of a stream is applied. A source's run
+// arrives split by entity partition; the tracker sends each partition its part (cut below the message
+// size, chained per partition), while earlier runs of the stream are still being applied. Entity
+// partitions answer what they journaled and what their derived changes wait for; the view and vector
+// partitions answer the tracker directly once they journaled those changes. Runs complete in order: the
+// stream's watermark moves to a run's end only when it and every earlier run are applied everywhere.
+// A run not confirmed within State:RetryAfter is sent again (partitions drop what they have and send
+// their derived changes again), with backoff.
+using Akka.Actor;
+using Akka.Event;
+using ContextLake.Platform.Entities;
+using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Events;
+using ContextLake.Platform.Hosting;
+using ContextLake.Platform.State;
+using ContextLake.Platform.Telemetry;
+
+namespace ContextLake.Platform.Ingest;
+
+public sealed class RunTracker : ReceiveActor, IWithTimers
+{
+    private sealed record Retry
+    {
+        public static Retry Instance { get; } = new();
+    }
+
+    private sealed class Run(SubmitRun submit, List<ApplyRunPart> parts)
+    {
+        public SubmitRun Submit { get; } = submit;
+        public List<ApplyRunPart> Parts { get; } = parts;
+        public Dictionary<int, long> EntityNeeds { get; } = new();
+        public HashSet<int> EntityDone { get; } = new();
+        public Dictionary<(string Region, string Partition, int Source), long> DownstreamNeeds { get; } = new();
+        public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
+        public int Persisted { get; set; }
+        public int Duplicates { get; set; }
+        public DateTime SentAt { get; set; } = DateTime.UtcNow;
+        public int Attempts { get; set; } = 1;
+        public long Started { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
+
+    private sealed class StreamState
+    {
+        public Dictionary<int, long> SentTo { get; } = new();
+        public LinkedList<Run> InFlight { get; } = new();
+        public Dictionary<(string Region, string Partition, int Source), long> Have { get; } = new();
+        public long Read { get; set; }
+    }
+
+    private readonly IActorRef _entities;
+    private readonly IActorRef _coordinator;
+    private readonly StateOptions _options;
+    private readonly IRunObserver _observer;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, StreamState> _streams = new(StringComparer.Ordinal);
+
+    public RunTracker(IActorRef entities, IActorRef coordinator, StateOptions options, IRunObserver observer)
+    {
+        _entities = entities;
+        _coordinator = coordinator;
+        _options = options;
+        _observer = observer;
+
+        Receive<SubmitRun>(Start);
+        Receive<RunPartApplied>(PartApplied);
+        Receive<DownstreamApplied>(DownstreamDone);
+        Receive<Retry>(_ => RetryStale());
+        Timers.StartPeriodicTimer("retry", Retry.Instance, TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks, options.RetryAfter.Ticks / 4)));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private StreamState StateOf(string stream)
+    {
+        if (!_streams.TryGetValue(stream, out var s)) _streams[stream] = s = new StreamState();
+        return s;
+    }
+
+    private void Start(SubmitRun submit)
+    {
+        var state = StateOf(submit.Stream);
+        state.Read = Math.Max(state.Read, submit.Read);
+        var parts = new List<ApplyRunPart>();
+        var run = new Run(submit, parts);
+        foreach (var (partition, events) in submit.ByPartition)
+        {
+            // Cut the part below the message size, between events; the last piece speaks for the run's whole range.
+            var start = 0;
+            while (start < events.Count)
+            {
+                var end = start;
+                var bytes = 0;
+                while (end < events.Count && (end == start || bytes + RunParts.EstimatedBytes(events[end]) <= _options.MessageBytes))
+                    bytes += RunParts.EstimatedBytes(events[end++]);
+                var last = end == events.Count;
+                var through = last ? submit.UpTo : events[end - 1].Offset;
+                var prev = state.SentTo.GetValueOrDefault(partition);
+                parts.Add(RunParts.Part(partition, submit.Stream, prev, through, events.Skip(start).Take(end - start).ToList(), Self));
+                state.SentTo[partition] = through;
+                start = end;
+            }
+            run.EntityNeeds[partition] = submit.UpTo;
+        }
+        state.InFlight.AddLast(run);
+        foreach (var part in parts) _entities.Tell(part);
+        Complete(submit.Stream, state);
+    }
+
+    private void PartApplied(RunPartApplied applied)
+    {
+        if (!_streams.TryGetValue(applied.Stream, out var state)) return;
+        foreach (var run in state.InFlight)
+        {
+            if (!run.EntityNeeds.TryGetValue(applied.Partition, out var need)) continue;
+            // A part's answer belongs to the run whose range holds its position.
+            if (applied.Through > need || (run.EntityDone.Contains(applied.Partition) && applied.Through == need)) continue;
+            if (applied.Through <= PreviousNeed(state, run, applied.Partition)) continue;
+            foreach (var t in applied.Targets)
+            {
+                var key = (t.Region, t.Partition, applied.Partition);
+                run.DownstreamNeeds[key] = Math.Max(run.DownstreamNeeds.GetValueOrDefault(key), t.Through);
+            }
+            run.Keys.UnionWith(applied.Keys);
+            if (applied.Last)
+            {
+                run.Persisted += applied.Persisted;
+                run.Duplicates += applied.Duplicates;
+                if (applied.Through == need) run.EntityDone.Add(applied.Partition);
+            }
+            break;
+        }
+        Complete(applied.Stream, state);
+    }
+
+    /// <summary>The end of the previous run in flight that also had a part for <paramref name="partition"/> (0 if none).</summary>
+    private static long PreviousNeed(StreamState state, Run run, int partition)
+    {
+        var previous = 0L;
+        foreach (var r in state.InFlight)
+        {
+            if (ReferenceEquals(r, run)) break;
+            if (r.EntityNeeds.TryGetValue(partition, out var n)) previous = n;
+        }
+        return previous;
+    }
+
+    private void DownstreamDone(DownstreamApplied applied)
+    {
+        if (!_streams.TryGetValue(applied.Channel, out var state)) return;
+        var key = (applied.Region, applied.Partition, applied.Source);
+        if (applied.Have <= state.Have.GetValueOrDefault(key)) return;
+        state.Have[key] = applied.Have;
+        Complete(applied.Channel, state);
+    }
+
+    /// <summary>Completes the runs at the head of the stream that are applied everywhere, in order.</summary>
+    private void Complete(string stream, StreamState state)
+    {
+        while (state.InFlight.First is { Value: var run } && IsApplied(run, state))
+        {
+            state.InFlight.RemoveFirst();
+            var submit = run.Submit;
+            _observer.Applied(stream, submit.UpTo, run.Keys);
+            _coordinator.Tell(new ReportWatermark(stream, submit.UpTo, Math.Max(state.Read, submit.UpTo)));
+            Metrics.IngestedEvents.WithLabels(Metrics.ConnectorOf(stream), stream).Inc(run.Persisted);
+            Metrics.ApplySeconds.WithLabels("run").Observe(System.Diagnostics.Stopwatch.GetElapsedTime(run.Started).TotalSeconds);
+            FreshnessTracker.Shared.Applied(stream, submit.UpTo, submit.ReadAt, submit.NewestEventTime);
+            submit.Done.TrySetResult(new RunReport(run.Persisted, run.Duplicates));
+        }
+    }
+
+    private static bool IsApplied(Run run, StreamState state)
+    {
+        if (run.EntityDone.Count < run.EntityNeeds.Count) return false;
+        foreach (var (key, need) in run.DownstreamNeeds)
+            if (state.Have.GetValueOrDefault(key) < need) return false;
+        return true;
+    }
+
+    private void RetryStale()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var (stream, state) in _streams)
+        {
+            foreach (var run in state.InFlight)
+            {
+                var wait = TimeSpan.FromTicks(_options.RetryAfter.Ticks * Math.Min(8, 1 << Math.Min(3, run.Attempts - 1)));
+                if (now - run.SentAt < wait) continue;
+                _log.Warning("run of {0} up to {1} is not applied after {2:0.0} s (attempt {3}); sending it again", stream, run.Submit.UpTo,
+                    (now - run.SentAt).TotalSeconds, run.Attempts);
+                run.SentAt = now;
+                run.Attempts++;
+                // Partitions that have journaled their part answer it as a duplicate and send their changes again.
+                foreach (var part in run.Parts)
+                {
+                    var partition = KeyGroups.ParseId(part.Partition);
+                    var stuck = !run.EntityDone.Contains(partition) || run.DownstreamNeeds.Any(n =>
+                        n.Key.Source == partition && state.Have.GetValueOrDefault(n.Key) < n.Value);
+                    if (stuck) _entities.Tell(part);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+// The one path from a stream's events to committed state, for every source (HTTP writes, Kafka, CDC,
+// files): a run of a stream's events (offset order) is split by entity partition here, on the caller's
+// thread, and handed to the node's run tracker. A source may submit the next run as soon as this one is
+// admitted: up to State:RunsInFlight runs of a stream are applied at once, and the stream's watermark
+// advances in order as they finish.
+using System.Collections.Concurrent;
+using Akka.Actor;
+using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Events;
+using ContextLake.Platform.Hosting;
+
+namespace ContextLake.Platform.Ingest;
+
+public sealed class StreamRuns(IActorRef tracker, IActorRef coordinator, StateOptions options)
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _windows = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Admits a run of <paramref name="stream"/> (events in offset order, ending at <paramref name="upTo"/>; <paramref name="read"/>
+    /// is how far the source has read) once fewer than State:RunsInFlight of the stream's runs are being applied. The task it
+    /// returns completes when the run is journaled and applied by every partition it touches and its watermark is reported.
+    /// Callers submit a stream's runs one after another, in offset order.
+    /// </summary>
+    public async Task<Task<RunReport>> SubmitAsync(string stream, IReadOnlyList<IngestEvent> events, long upTo, long read, CancellationToken cancel = default)
+    {
+        var window = _windows.GetOrAdd(stream, _ => new SemaphoreSlim(options.RunsInFlight));
+        await window.WaitAsync(cancel);
+        var byPartition = new SortedDictionary<int, List<IngestEvent>>();
+        DateTimeOffset? newest = null;
+        foreach (var e in events)
+        {
+            var p = RunParts.PartitionOf(e, options.Partitions);
+            if (!byPartition.TryGetValue(p, out var list)) byPartition[p] = list = new List<IngestEvent>();
+            list.Add(e);
+            if (newest is null || e.EventTime > newest) newest = e.EventTime;
+        }
+        var done = new TaskCompletionSource<RunReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = done.Task.ContinueWith(_ => window.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        tracker.Tell(new SubmitRun(stream, upTo, Math.Max(read, upTo),
+            byPartition.Select(kv => (kv.Key, (IReadOnlyList<IngestEvent>)kv.Value)).ToList(), DateTimeOffset.UtcNow, newest, done));
+        return done.Task;
+    }
+
+    /// <summary>Submits a run and waits until it is applied.</summary>
+    public async Task<RunReport> ApplyAsync(string stream, IReadOnlyList<IngestEvent> events, long upTo, long read, CancellationToken cancel = default) =>
+        await await SubmitAsync(stream, events, upTo, read, cancel);
+
+    /// <summary>Tells the coordinator how far a stream has read without committing anything new.</summary>
+    public void ReportRead(string stream, long committedUpTo, long read) =>
+        coordinator.Tell(new ReportWatermark(stream, committedUpTo, read));
+}
+
+/// <summary>Key under which the node's run tracker is registered.</summary>
+public sealed class RunTrackerKey;

@@ -1,0 +1,157 @@
+// A partition fed by entity partitions (view keys, vector rows): it takes chained batches of derived
+// changes, one chain per (channel, source partition), each checked against how far that chain has come,
+// so a redelivery is dropped exactly and a lost batch is noticed (the batch after it is refused until the
+// chain is sent again in order). What it takes is journaled group-committed, one row for everything that
+// arrived during the previous write; once the row is durable the changes become pending in the store and
+// each batch's sender's tracker is told. Subclasses hold the store and answer the reads.
+using Akka.Actor;
+using Akka.Event;
+using ContextLake.Platform.Entities;
+using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Hosting;
+
+namespace ContextLake.Platform.State;
+
+/// <summary>One batch as a downstream partition journals it: its chain, how far it goes, and its new changes.</summary>
+public sealed record DownstreamRowPart<TChange>(string Channel, int Source, long Through, IReadOnlyList<TChange> Changes);
+
+/// <summary>How far one chain has come, as a snapshot holds it.</summary>
+public sealed record ChainMark(string Channel, int Source, long Through);
+
+public abstract class DownstreamPartition<TChange> : PartitionActor
+    where TChange : class, IDownstreamChange
+{
+    private sealed record Taken(IDownstreamBatch Batch, IReadOnlyList<TChange> Fresh, IActorRef? ReplyTo);
+
+    private static readonly TimeSpan DeferredExpire = TimeSpan.FromMinutes(2);
+
+    private readonly Dictionary<(string Channel, int Source), long> _accepted = new();
+    private readonly Dictionary<(string Channel, int Source), long> _journaled = new();
+    private readonly List<Taken> _buffer = new();
+    private List<Taken> _writing = new();
+    private readonly List<(IDownstreamBatch Batch, IActorRef? ReplyTo)> _waitingDuplicates = new();
+    private readonly List<(IDownstreamBatch Batch, IActorRef? ReplyTo, DateTime Since)> _deferred = new();
+
+    protected DownstreamPartition(string region, string partitionId, EpochClock clock, StateOptions options)
+        : base(region, partitionId, clock, options)
+    {
+    }
+
+    /// <summary>Registers the subclass's journal row type (the batches taken during one write, in its own wire format).</summary>
+    protected void RowType<TRow>() where TRow : class => Row<TRow>(row => ApplyRow(PartsOf(row), null));
+
+    /// <summary>The journal row holding <paramref name="parts"/>.</summary>
+    protected abstract object NewRow(IReadOnlyList<DownstreamRowPart<TChange>> parts);
+
+    protected abstract IReadOnlyList<DownstreamRowPart<TChange>> PartsOf(object row);
+
+    /// <summary>The batch's changes, typed.</summary>
+    protected abstract IReadOnlyList<TChange> ChangesOf(IDownstreamBatch batch);
+
+    /// <summary>
+    /// Whether this node knows enough to take the batch (the views it names are in the local catalog); when not, the
+    /// batch waits and is offered again with <see cref="OfferDeferred"/>.
+    /// </summary>
+    protected virtual bool CanTake(IReadOnlyList<TChange> changes) => true;
+
+    /// <summary>Adds a journaled change to the store as pending (the same call in recovery and live).</summary>
+    protected abstract void Apply(TChange change);
+
+    /// <summary>Takes a batch (the subclass's command handler for its batch type calls this).</summary>
+    protected void Take(IDownstreamBatch batch)
+    {
+        var replyTo = batch.ReplyTo ?? Sender;
+        var chain = (batch.Channel, batch.Source);
+        var have = _accepted.GetValueOrDefault(chain);
+        switch (Chains.Judge(batch, have, Clock.Latest[batch.Channel]))
+        {
+            case ChainVerdict.Duplicate:
+                if (batch.Through <= _journaled.GetValueOrDefault(chain)) Confirm(batch, replyTo);
+                else _waitingDuplicates.Add((batch, replyTo));
+                return;
+            case ChainVerdict.Gap:
+                Log.Debug("{0}: batch of {1} from partition {2} after {3} refused: the chain is here only up to {4}",
+                    PersistenceId, batch.Channel, batch.Source, batch.Prev, have);
+                return;
+        }
+        var changes = ChangesOf(batch);
+        if (!CanTake(changes))
+        {
+            _deferred.Add((batch, replyTo, DateTime.UtcNow));
+            return;
+        }
+        // On a stream's chain the positions are event offsets: drop any change the chain has already taken.
+        var fresh = IsStream(batch.Channel) && batch.Prev < have ? changes.Where(c => c.Offset > have).ToList() : changes;
+        _accepted[chain] = batch.Through;
+        _buffer.Add(new Taken(batch, fresh, replyTo));
+        WorkArrived();
+    }
+
+    /// <summary>Offers the batches that waited for the catalog again (call when the catalog changed).</summary>
+    protected void OfferDeferred()
+    {
+        if (_deferred.Count == 0) return;
+        var waiting = _deferred.ToList();
+        _deferred.Clear();
+        foreach (var (batch, replyTo, since) in waiting)
+        {
+            if (DateTime.UtcNow - since > DeferredExpire) continue;
+            if (CanTake(ChangesOf(batch))) Self.Tell(batch.WithReplyTo(replyTo), replyTo ?? ActorRefs.NoSender);
+            else _deferred.Add((batch, replyTo, since));
+        }
+    }
+
+    private static bool IsStream(string channel) => !channel.StartsWith("backfill:", StringComparison.Ordinal);
+
+    protected override (object Row, int Changes)? TakeRow()
+    {
+        if (_buffer.Count == 0) return null;
+        _writing = new List<Taken>(_buffer);
+        _buffer.Clear();
+        return (NewRow(_writing.Select(t => new DownstreamRowPart<TChange>(t.Batch.Channel, t.Batch.Source, t.Batch.Through, t.Fresh)).ToList()), _writing.Sum(t => t.Fresh.Count));
+    }
+
+    protected override void Journaled(object row)
+    {
+        var live = _writing;
+        _writing = new List<Taken>();
+        ApplyRow(PartsOf(row), live);
+        foreach (var (batch, replyTo) in _waitingDuplicates.Where(w => w.Batch.Through <= _journaled.GetValueOrDefault((w.Batch.Channel, w.Batch.Source))).ToList())
+        {
+            _waitingDuplicates.RemoveAll(w => ReferenceEquals(w.Batch, batch));
+            Confirm(batch, replyTo);
+        }
+    }
+
+    private void ApplyRow(IReadOnlyList<DownstreamRowPart<TChange>> parts, List<Taken>? live)
+    {
+        var backfill = false;
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var part = parts[i];
+            backfill |= !IsStream(part.Channel);
+            foreach (var change in part.Changes) Apply(change);
+            var chain = (part.Channel, part.Source);
+            if (part.Through > _journaled.GetValueOrDefault(chain)) _journaled[chain] = part.Through;
+            if (live is null)
+            {
+                if (part.Through > _accepted.GetValueOrDefault(chain)) _accepted[chain] = part.Through;
+                continue;
+            }
+            Confirm(live[i].Batch, live[i].ReplyTo);
+        }
+        // A backfill's changes are of events committed long ago: readable at the epoch committed here now.
+        if (backfill && live is not null) CommitCovered();
+    }
+
+    private void Confirm(IDownstreamBatch batch, IActorRef? replyTo) =>
+        replyTo?.Tell(new DownstreamApplied(batch.Channel, batch.Source, RegionName, PartitionId, _journaled.GetValueOrDefault((batch.Channel, batch.Source))));
+
+    /// <summary>How far every chain has come (journaled), for the subclass's snapshot.</summary>
+    protected IReadOnlyList<ChainMark> Marks() => _journaled.Select(m => new ChainMark(m.Key.Channel, m.Key.Source, m.Value)).ToList();
+
+    protected void RestoreMarks(IReadOnlyList<ChainMark> marks)
+    {
+        foreach (var m in marks) _journaled[(m.Channel, m.Source)] = _accepted[(m.Channel, m.Source)] = m.Through;
+    }
+}

@@ -1,0 +1,74 @@
+// The partition count is part of the journal: recorded in it (table contextlake_layout of the journal's
+// database) on the first start, and checked on every start after, because a key's partition is its hash
+// modulo the count: a node counting differently would look for every key in the wrong partition. A
+// journal written by the per-key engine that came before is refused too, naming what to do.
+using System.Data.Common;
+using System.Globalization;
+using ContextLake.Platform.Hosting;
+using ContextLake.Platform.Journal;
+
+namespace ContextLake.Platform.State;
+
+public static class PartitionLayout
+{
+    private const string Table = "contextlake_layout";
+    private const string Setting = "State:Partitions";
+
+    /// <summary>Records the configured partition count, or checks it against the recorded one; returns the problem, or null.</summary>
+    public static async Task<string?> VerifyAsync(JournalDatabase journal, StateOptions state, CancellationToken cancel = default)
+    {
+        await using var conn = journal.CreateConnection();
+        await conn.OpenAsync(cancel);
+        var sqlite = journal.Provider == JournalProvider.Sqlite;
+
+        if (await TableExistsAsync(conn, sqlite, "journal", cancel))
+        {
+            await using var old = conn.CreateCommand();
+            old.CommandText = "SELECT persistence_id FROM journal WHERE persistence_id LIKE 'entity-%/%' LIMIT 1";
+            if (await old.ExecuteScalarAsync(cancel) is string pid)
+                return $"{NodeOptions.Section}:Journal: the journal holds rows of the per-key engine that came before the partitioned one " +
+                       $"(persistence id '{pid}'); this version cannot read them. Start with an empty journal " +
+                       $"({(sqlite ? "move the folder set by ContextLake:Journal:DataDirectory aside" : "a new PostgreSQL database")}).";
+        }
+
+        await using (var create = conn.CreateCommand())
+        {
+            create.CommandText = $"CREATE TABLE IF NOT EXISTS {Table} (setting TEXT PRIMARY KEY, value TEXT NOT NULL)";
+            await create.ExecuteNonQueryAsync(cancel);
+        }
+        await using (var insert = conn.CreateCommand())
+        {
+            insert.CommandText = $"INSERT INTO {Table} (setting, value) VALUES (@s, @v) ON CONFLICT DO NOTHING";
+            Add(insert, "s", Setting);
+            Add(insert, "v", state.Partitions.ToString(CultureInfo.InvariantCulture));
+            await insert.ExecuteNonQueryAsync(cancel);
+        }
+        await using var read = conn.CreateCommand();
+        read.CommandText = $"SELECT value FROM {Table} WHERE setting = @s";
+        Add(read, "s", Setting);
+        var recorded = (string)(await read.ExecuteScalarAsync(cancel))!;
+        return recorded == state.Partitions.ToString(CultureInfo.InvariantCulture)
+            ? null
+            : $"{NodeOptions.Section}:{Setting}: the journal was created with {recorded} partitions and this node is configured with {state.Partitions}; " +
+              $"the count is fixed for a journal's life (a key's partition is its hash modulo the count): set {NodeOptions.Section}:{Setting} to {recorded}, " +
+              "or start with an empty journal";
+    }
+
+    private static async Task<bool> TableExistsAsync(DbConnection conn, bool sqlite, string table, CancellationToken cancel)
+    {
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = sqlite
+            ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @t"
+            : "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = @t";
+        Add(cmd, "t", table);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancel), CultureInfo.InvariantCulture) > 0;
+    }
+
+    private static void Add(DbCommand cmd, string name, object value)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        cmd.Parameters.Add(p);
+    }
+}

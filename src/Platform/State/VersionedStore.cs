@@ -1,0 +1,305 @@
+// Versions per epoch: the one multi-version store that entity partitions, view partitions and vector
+// partitions share. Each key keeps a short list of committed values, one per epoch in which it changed
+// (within the history horizon), and the pending changes after them, which no reader sees. When epochs
+// arrive, the owner turns the pending changes each epoch covers into one new version per changed key,
+// tagged with that epoch; a read at epoch n takes the newest version at or before n, which at the latest
+// epoch is the last one: O(1) whatever the write rate. One writer (the partition actor), any number of
+// readers on other threads: versions are immutable arrays swapped whole, values are immutable.
+using System.Collections.Concurrent;
+using ContextLake.Platform.Epochs;
+
+namespace ContextLake.Platform.State;
+
+/// <summary>What one event (Stream, Offset) did to a key: the unit an epoch commits.</summary>
+public interface IStreamChange
+{
+    string Stream { get; }
+    long Offset { get; }
+}
+
+public enum ReadOutcome
+{
+    /// <summary>The key had a value at the epoch.</summary>
+    Found,
+
+    /// <summary>The key had no value at the epoch (never written, or not yet).</summary>
+    Absent,
+
+    /// <summary>The epoch is older than what the store still holds (folded past, or before a restart).</summary>
+    TooOld,
+}
+
+/// <summary>A key's committed value and pending changes, as a snapshot holds them.</summary>
+public sealed record StoredKey<TValue, TChange>(string Key, TValue? Value, IReadOnlyList<TChange>? Pending);
+
+/// <param name="fold">
+/// Applies a change to a key's value (null: the key has none), returning the new value without changing the
+/// old one; null means the key has no value after it.
+/// </param>
+/// <param name="keepsCurrent">
+/// Whether the owner keeps each key's current value (all changes applied, pending included) with
+/// <see cref="Put"/>; entity partitions do, because an event's row change depends on it.
+/// </param>
+public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChange, TValue?> fold, bool keepsCurrent)
+    where TValue : class
+    where TChange : IStreamChange
+{
+    /// <summary>
+    /// One committed value, newest first: a reader at the latest epoch reads the head, an older read walks back. A list is
+    /// cut below the horizon by marking its last kept version <see cref="Truncated"/> before dropping what is older, so a
+    /// reader that walks off the end knows whether the key did not exist yet or its history was folded.
+    /// </summary>
+    private sealed class Version(long n, TValue? value, Version? older)
+    {
+        public long N { get; } = n;
+        public TValue? Value { get; } = value;
+        public volatile Version? Older = older;
+        public volatile bool Truncated;
+
+        /// <summary>The next newer version (the owner's, for folding from the oldest end without walking the list).</summary>
+        public Version? Newer;
+    }
+
+    private sealed class Slot
+    {
+        public volatile Version? Head;
+        public Version? Oldest;
+        public TValue? Current;
+        public List<TChange>? Pending;
+
+        public void Push(long n, TValue? value)
+        {
+            var version = new Version(n, value, Head);
+            if (Head is { } previous) previous.Newer = version;
+            else Oldest = version;
+            Head = version;
+        }
+    }
+
+    private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Slot> _dirty = new(StringComparer.Ordinal);
+    private readonly HashSet<Slot> _multi = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Slot> _folded = new();
+    private readonly List<int> _assigned = new();
+    private readonly List<string> _settled = new();
+    private long _committedThrough;
+    private long _readableFrom;
+
+    /// <summary>The newest epoch whose changes are all turned into versions: reads at or below it are answered here.</summary>
+    public long CommittedThrough => Volatile.Read(ref _committedThrough);
+
+    /// <summary>The oldest epoch this store can answer (after a restart, or once older versions are folded).</summary>
+    public long ReadableFrom => Volatile.Read(ref _readableFrom);
+
+    public int Count => _slots.Count;
+
+    /// <summary>Keys with pending changes.</summary>
+    public int PendingKeys => _dirty.Count;
+
+    public IEnumerable<string> Keys => _slots.Keys;
+
+    /// <summary>The key's current value, pending changes included (owner only; stores that keep it).</summary>
+    public TValue? Current(string key) => _slots.TryGetValue(key, out var slot) ? (keepsCurrent ? slot.Current : slot.Head?.Value) : null;
+
+    /// <summary>Records <paramref name="change"/> with the value it leads to (owner only; stores that keep the current value).</summary>
+    public void Put(string key, TValue? current, TChange change)
+    {
+        var slot = _slots.GetOrAdd(key, static _ => new Slot());
+        slot.Current = current;
+        AddPending(key, slot, change);
+    }
+
+    /// <summary>Records a pending change; its value is computed when an epoch commits it (owner only).</summary>
+    public void Add(string key, TChange change) => AddPending(key, _slots.GetOrAdd(key, static _ => new Slot()), change);
+
+    private void AddPending(string key, Slot slot, TChange change)
+    {
+        if (slot.Pending is null)
+        {
+            slot.Pending = new List<TChange>(1);
+            _dirty[key] = slot;
+        }
+        slot.Pending.Add(change);
+    }
+
+    /// <summary>
+    /// Turns the pending changes that <paramref name="epochs"/> (ascending, none older than <see cref="CommittedThrough"/>)
+    /// cover into versions, one per key per epoch, and calls <paramref name="versioned"/> for each new version. Committing
+    /// the epoch committed last again adds versions of that epoch (the newest of equal epochs is the one read).
+    /// </summary>
+    public void Commit(IReadOnlyList<Epoch> epochs, long horizonN, Action<string, long, TValue?>? versioned = null)
+    {
+        if (epochs.Count == 0) return;
+        _settled.Clear();
+        foreach (var (key, slot) in _dirty)
+        {
+            var pending = slot.Pending!;
+            _assigned.Clear();
+            int first = int.MaxValue, last = -1, uncovered = 0;
+            foreach (var change in pending)
+            {
+                var j = FirstCovering(epochs, change);
+                _assigned.Add(j);
+                if (j < 0)
+                {
+                    uncovered++;
+                    continue;
+                }
+                if (j < first) first = j;
+                if (j > last) last = j;
+            }
+            if (last < 0) continue;
+
+            if (keepsCurrent && uncovered == 0 && first == last)
+            {
+                slot.Push(epochs[last].N, slot.Current);
+                versioned?.Invoke(key, epochs[last].N, slot.Current);
+            }
+            else
+            {
+                var value = slot.Head?.Value;
+                for (var j = first; j <= last; j++)
+                {
+                    var any = false;
+                    for (var i = 0; i < pending.Count; i++)
+                    {
+                        if (_assigned[i] != j) continue;
+                        value = fold(key, value, pending[i]);
+                        any = true;
+                    }
+                    if (!any) continue;
+                    slot.Push(epochs[j].N, value);
+                    versioned?.Invoke(key, epochs[j].N, value);
+                }
+            }
+            if (slot.Head!.Older is not null) _multi.Add(slot);
+
+            if (uncovered == 0)
+            {
+                slot.Pending = null;
+                _settled.Add(key);
+            }
+            else
+            {
+                var rest = new List<TChange>(uncovered);
+                for (var i = 0; i < pending.Count; i++)
+                    if (_assigned[i] < 0) rest.Add(pending[i]);
+                slot.Pending = rest;
+            }
+        }
+        foreach (var key in _settled) _dirty.Remove(key);
+        if (epochs[^1].N > CommittedThrough) Volatile.Write(ref _committedThrough, epochs[^1].N);
+    }
+
+    /// <summary>Folds the versions of every key older than <paramref name="horizonN"/> into the newest of them (owner only).</summary>
+    public void Compact(long horizonN)
+    {
+        if (horizonN <= ReadableFrom) return;
+        // First refuse reads below the horizon, then cut: a reader already walking back finds the cut marked.
+        Volatile.Write(ref _readableFrom, horizonN);
+        _folded.Clear();
+        foreach (var slot in _multi)
+        {
+            // From the oldest end: the work is the versions folded away, not the versions kept.
+            var node = slot.Oldest!;
+            while (node.Newer is { } newer && newer.N <= horizonN) node = newer;
+            if (!ReferenceEquals(node, slot.Oldest))
+            {
+                node.Truncated = true;
+                node.Older = null;
+                slot.Oldest = node;
+            }
+            if (slot.Head!.Older is null) _folded.Add(slot);
+        }
+        foreach (var slot in _folded) _multi.Remove(slot);
+    }
+
+    /// <summary>Reads below <paramref name="n"/> are refused (TooOld): the store was restored at epoch n and has no older history.</summary>
+    public void SetFloor(long n) => Volatile.Write(ref _readableFrom, Math.Max(ReadableFrom, n));
+
+    /// <summary>
+    /// The key's value at epoch <paramref name="n"/>, which must be at or below <see cref="CommittedThrough"/>: the newest
+    /// version at or before it. Thread-safe; a key never written costs a dictionary lookup and nothing else.
+    /// </summary>
+    public ReadOutcome TryRead(string key, long n, out TValue? value)
+    {
+        value = null;
+        if (n < ReadableFrom) return ReadOutcome.TooOld;
+        if (!_slots.TryGetValue(key, out var slot)) return ReadOutcome.Absent;
+        for (var node = slot.Head; node is not null; node = node.Older)
+        {
+            if (node.N <= n)
+            {
+                value = node.Value;
+                return value is null ? ReadOutcome.Absent : ReadOutcome.Found;
+            }
+            if (node.Older is null && node.Truncated) return ReadOutcome.TooOld;
+        }
+        return ReadOutcome.Absent;
+    }
+
+    /// <summary>Whether the key has a version newer than epoch <paramref name="n"/> (it changed after n).</summary>
+    public bool ChangedAfter(string key, long n) => _slots.TryGetValue(key, out var slot) && slot.Head is { } head && head.N > n;
+
+    /// <summary>Forgets the keys <paramref name="doomed"/> selects, versions and pending changes alike (owner only).</summary>
+    public void RemoveWhere(Func<string, bool> doomed)
+    {
+        foreach (var key in _slots.Keys)
+        {
+            if (!doomed(key) || !_slots.TryRemove(key, out var slot)) continue;
+            _dirty.Remove(key);
+            _multi.Remove(slot);
+        }
+    }
+
+    /// <summary>Every key's newest committed value and its pending changes (copied), for a snapshot (owner only).</summary>
+    public List<StoredKey<TValue, TChange>> Capture()
+    {
+        var keys = new List<StoredKey<TValue, TChange>>(_slots.Count);
+        foreach (var (key, slot) in _slots)
+        {
+            var value = slot.Head?.Value;
+            var pending = slot.Pending is { } p ? p.ToArray() : null;
+            if (value is null && pending is null) continue;
+            keys.Add(new StoredKey<TValue, TChange>(key, value, pending));
+        }
+        return keys;
+    }
+
+    /// <summary>Restores a captured state: each value becomes the key's only version, its pending changes stay pending.</summary>
+    public void Restore(IEnumerable<StoredKey<TValue, TChange>> keys)
+    {
+        _slots.Clear();
+        _dirty.Clear();
+        _multi.Clear();
+        foreach (var k in keys)
+        {
+            var slot = new Slot();
+            if (k.Value is not null) slot.Push(0, k.Value);
+            slot.Current = k.Value;
+            if (k.Pending is { Count: > 0 } pending)
+            {
+                slot.Pending = pending.ToList();
+                if (keepsCurrent)
+                    foreach (var change in pending) slot.Current = fold(k.Key, slot.Current, change);
+                _dirty[k.Key] = slot;
+            }
+            _slots[k.Key] = slot;
+        }
+    }
+
+    /// <summary>The first epoch that covers the change, by binary search (each component of V only grows), or -1.</summary>
+    private static int FirstCovering(IReadOnlyList<Epoch> epochs, TChange change)
+    {
+        if (!epochs[^1].Covers(change.Stream, change.Offset)) return -1;
+        if (epochs.Count == 1 || epochs[0].Covers(change.Stream, change.Offset)) return 0;
+        int lo = 0, hi = epochs.Count - 1;
+        while (hi - lo > 1)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (epochs[mid].Covers(change.Stream, change.Offset)) hi = mid;
+            else lo = mid;
+        }
+        return hi;
+    }
+}

@@ -1,0 +1,174 @@
+// One contract for the entity partitions' journal, run on SQLite and on PostgreSQL: what is journaled
+// survives a restart of the actor system, a redelivered (stream, offset) changes nothing, a snapshot
+// plus the journal tail recover the same state, and a run costs one journal row per partition it touches.
+using System.Data.Common;
+using System.Text.Json;
+using Akka.Actor;
+using ContextLake.Platform.Entities;
+using ContextLake.Platform.Events;
+using ContextLake.Platform.Hosting;
+using ContextLake.Platform.Ingest;
+using ContextLake.Platform.State;
+using ContextLake.Testing;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Xunit;
+
+namespace ContextLake.Platform.Tests.Journal;
+
+public abstract class EntityPartitionJournalSpec(JournalProvider provider) : JournalLifetime(provider)
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
+
+    private NodeOptions Options(int snapshotEvery = 20_000) => new()
+    {
+        Journal = Journal.Options,
+        State = { SnapshotEvery = snapshotEvery, Partitions = 4 },
+    };
+
+    private static IngestEvent Ev(string stream, long offset, string type, string id, EventKind kind, string json) =>
+        new(stream, offset, T0.AddSeconds(offset), type, id, kind, JsonDocument.Parse(json).RootElement.Clone());
+
+    /// <summary>Applies one run of one stream through the path every source uses, and waits until an epoch commits it.</summary>
+    private async Task<RunReport> ApplyAsync(TestHost host, NodeOptions options, IReadOnlyList<IngestEvent> events)
+    {
+        var stream = events[0].Stream;
+        var upTo = events.Max(e => e.Offset);
+        var report = await PlatformHosting.StreamRuns(host.Registry, options).ApplyAsync(stream, events, upTo, upTo);
+        await host.Clock.WaitAsync(e => e.Covers(stream, upTo), TimeSpan.FromSeconds(30), CancellationToken.None);
+        return report;
+    }
+
+    private static async Task<EntityReadResult> Read(TestHost host, NodeOptions options, string type, string id)
+    {
+        var key = new EntityKey(type, id);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!host.Clock.Known && DateTime.UtcNow < deadline) await Task.Delay(20);
+        var n = host.Clock.Latest.N;
+        var reply = await host.Get<EntityRegion>().Ask<object>(
+            new ReadEntities(KeyGroups.Id(KeyGroups.PartitionOf(key.ToString(), options.State.Partitions)), n, [key]),
+            TimeSpan.FromSeconds(30));
+        return reply is EntityReads reads ? reads.Results[0] : throw new InvalidOperationException($"reading {key} at epoch {n} answered {reply}");
+    }
+
+    [Fact]
+    public async Task journaled_events_survive_a_restart_of_the_actor_system()
+    {
+        var events = new List<IngestEvent>();
+        for (var i = 1; i <= 300; i++)
+        {
+            var account = $"a{i % 30}";
+            events.Add((i / 30) % 2 == 0
+                ? Ev("s", i, "account", account, EventKind.Upsert, $$"""{"balance": {{i}}}""")
+                : Ev("s", i, "transfer", account, EventKind.Event, $$"""{"amount": {{i}}}"""));
+        }
+
+        var options = Options();
+        await using (var host = await TestHost.StartAsync(options))
+        {
+            var report = await ApplyAsync(host, options, events);
+            Assert.Equal(300, report.Persisted);
+        }
+
+        await using (var host = await TestHost.StartAsync(options))
+        {
+            for (var a = 0; a < 30; a++)
+            {
+                var mine = events.Where(e => e.EntityId == $"a{a}").ToList();
+                var account = await Read(host, options, "account", $"a{a}");
+                var lastBalance = mine.Where(e => e.Kind == EventKind.Upsert).Max(e => e.Offset);
+                Assert.True(account.Exists);
+                Assert.Equal(lastBalance, account.State["balance"].GetInt64());
+
+                var transfers = await Read(host, options, "transfer", $"a{a}");
+                Assert.Equal(mine.Count(e => e.Kind == EventKind.Event), transfers.EventCount);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task a_redelivered_stream_offset_changes_nothing_before_and_after_a_restart()
+    {
+        var options = Options();
+        var events = Enumerable.Range(1, 10).Select(i => Ev("kafka:tx/0", i, "card", "c9", EventKind.Event, "{}")).ToList();
+        await using (var host = await TestHost.StartAsync(options))
+        {
+            Assert.Equal(new RunReport(10, 0), await ApplyAsync(host, options, events));
+            Assert.Equal(new RunReport(0, 10), await ApplyAsync(host, options, events));
+            Assert.Equal(new RunReport(1, 8), await ApplyAsync(host, options,
+                events.Skip(2).Append(Ev("kafka:tx/0", 11, "card", "c9", EventKind.Event, "{}")).ToList()));
+            Assert.Equal(new RunReport(1, 0), await ApplyAsync(host, options, [Ev("kafka:tx/1", 1, "card", "c9", EventKind.Event, "{}")]));
+        }
+
+        await using (var host = await TestHost.StartAsync(options))
+        {
+            Assert.Equal(new RunReport(0, 10), await ApplyAsync(host, options, events));
+            var card = await Read(host, options, "card", "c9");
+            Assert.Equal(12, card.EventCount);
+            Assert.Equal(11, card.Positions["kafka:tx/0"]);
+        }
+        // Every run with new events was one row of the card's partition; runs of duplicates wrote nothing.
+        var partition = KeyGroups.PartitionOf("card/c9", options.State.Partitions);
+        Assert.Equal(3, await Count("journal", $"entity-{partition}", snapshots: false));
+    }
+
+    [Fact]
+    public async Task a_snapshot_and_the_journal_tail_recover_the_same_state()
+    {
+        var options = Options(snapshotEvery: 5);
+        var events = Enumerable.Range(1, 23)
+            .Select(i => Ev("s", i, "merchant", "m1", i % 2 == 0 ? EventKind.Upsert : EventKind.Event, $$"""{"n{{i % 4}}": {{i}}}"""))
+            .ToList();
+        EntityReadResult before;
+        await using (var host = await TestHost.StartAsync(options))
+        {
+            foreach (var run in events.Chunk(3)) await ApplyAsync(host, options, run);
+            before = await Read(host, options, "merchant", "m1");
+        }
+
+        var partition = KeyGroups.PartitionOf("merchant/m1", options.State.Partitions);
+        Assert.True(await SnapshotRows($"entity-{partition}") >= 1, "no snapshot was saved");
+        await using (var host = await TestHost.StartAsync(options))
+        {
+            var after = await Read(host, options, "merchant", "m1");
+            Assert.Equal(JsonSerializer.Serialize(before), JsonSerializer.Serialize(after));
+            Assert.Equal(12, after.EventCount);
+        }
+    }
+
+    [Fact]
+    public async Task a_different_partition_count_against_the_journal_refuses_to_start_naming_the_setting()
+    {
+        await using (await TestHost.StartAsync(Options()))
+        {
+        }
+        var changed = Options();
+        changed.State.Partitions = 8;
+        var problem = await PartitionLayout.VerifyAsync(new Platform.Journal.JournalDatabase(changed.Journal), changed.State);
+        Assert.NotNull(problem);
+        Assert.Contains("ContextLake:State:Partitions", problem);
+        Assert.Contains("created with 4 partitions", problem);
+        Assert.Null(await PartitionLayout.VerifyAsync(new Platform.Journal.JournalDatabase(changed.Journal), Options().State));
+    }
+
+    private Task<long> SnapshotRows(string persistenceId) => Count("snapshot", persistenceId, snapshots: true);
+
+    private async Task<long> Count(string table, string persistenceId, bool snapshots)
+    {
+        await using DbConnection conn = Provider == JournalProvider.Sqlite
+            ? new SqliteConnection($"Data Source={Path.Combine(Journal.Options.DataDirectory, snapshots ? "snapshots.db" : "journal.db")}")
+            : new NpgsqlConnection(Journal.Options.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT COUNT(*) FROM {table} WHERE persistence_id = @p";
+        var p = cmd.CreateParameter();
+        p.ParameterName = "p";
+        p.Value = persistenceId;
+        cmd.Parameters.Add(p);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+}
+
+public sealed class SqliteEntityPartitionJournalSpec() : EntityPartitionJournalSpec(JournalProvider.Sqlite);
+
+public sealed class PostgreSqlEntityPartitionJournalSpec() : EntityPartitionJournalSpec(JournalProvider.PostgreSql);
