@@ -17,7 +17,8 @@ public sealed record AggregateDoc(string Alias, string Function, string? Argumen
 
 public sealed record WindowSpecDoc(string Kind, string? Size, string? Slide, string? Gap, string AllowedLateness);
 
-public sealed record BackfillDoc(long Done, long Total);
+/// <summary>A view's backfill: <see cref="Done"/> of <see cref="Total"/> entity partitions have delivered theirs, replaying <see cref="Events"/> events.</summary>
+public sealed record BackfillDoc(long Done, long Total, long Events);
 
 public sealed record VectorSpecDoc(string Column, int Dimensions, string Metric, int Partitions, int Probes);
 
@@ -36,7 +37,7 @@ public sealed record ViewDoc(string Name, string Sql, string Source, string Key,
         },
         v.Entry.Status == ViewStatus.Ready ? "ready" : "backfilling",
         v.Ready,
-        new BackfillDoc(v.Entry.BackfillDone, v.Entry.BackfillTotal),
+        new BackfillDoc(v.Entry.BackfillDone, v.Entry.BackfillTotal, v.Entry.BackfilledEvents),
         v.Definition.Vector is { } spec
             ? new VectorSpecDoc(v.Definition.KeyColumn, spec.Dimensions, spec.Metric.ToString().ToLowerInvariant(), spec.Partitions, spec.Probes)
             : null);

@@ -4,10 +4,9 @@
 // "backfill:{projection}", one batch at a time per target. Batches are cut at the same places on every
 // run, so a backfill started again after a crash is deduplicated exactly by the receivers.
 using Akka.Actor;
-using Akka.Persistence.Query;
-using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using ContextLake.Platform.Hosting;
+using ContextLake.Platform.Journal;
 using ContextLake.Platform.State;
 
 namespace ContextLake.Platform.Entities;
@@ -41,7 +40,7 @@ internal sealed class EntityBackfill(
     /// <summary>Replays the rows before the projection joined and delivers their changes; returns how many events it replayed.</summary>
     public async Task<long> RunAsync(CancellationToken cancel)
     {
-        var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var journal = await ReadJournal.OfAsync(system, cancel);
         var values = new Dictionary<string, EntityValue>(StringComparer.Ordinal);
         var buffers = new Dictionary<DownstreamTarget, Buffer>();
         var sink = new Sink(buffers);

@@ -154,7 +154,7 @@ public sealed partial class EntityPartition
         var cancel = new CancellationTokenSource();
         _backfills[id] = cancel;
         var backfill = new EntityBackfill(Context.System, PersistenceId, Partition, p.State, p.Compiled, _projections, Options);
-        backfill.RunAsync(cancel.Token).PipeTo(Self,
+        Task.Run(() => backfill.RunAsync(cancel.Token), cancel.Token).PipeTo(Self,
             success: events => new BackfillDelivered(id, events),
             failure: ex => new BackfillFailed(id, ex));
     }

@@ -21,9 +21,11 @@ public sealed partial class EntityPartition : PartitionActor
 
     private sealed record Buffered(ApplyRunPart Part, List<IngestEvent> Fresh);
 
-    private sealed class OutboxEntry(string stream, long through, long maxOffset, List<(DownstreamTarget Target, IDownstreamBatch Batch)> batches, List<string> keys)
+    /// <summary>The derived batches of one journaled part, which spoke for the stream's offsets in (From, Through].</summary>
+    private sealed class OutboxEntry(string stream, long from, long through, long maxOffset, List<(DownstreamTarget Target, IDownstreamBatch Batch)> batches, List<string> keys)
     {
         public string Stream { get; } = stream;
+        public long From { get; } = from;
         public long Through { get; } = through;
         public long MaxOffset { get; } = maxOffset;
         public List<(DownstreamTarget Target, IDownstreamBatch Batch)> Batches { get; } = batches;
@@ -106,6 +108,8 @@ public sealed partial class EntityPartition : PartitionActor
         _accepted[part.Stream] = part.Through;
         _buffer.Add(new Buffered(part, fresh));
         WorkArrived();
+        // A part that starts below what this partition has (a source that started again, cutting runs elsewhere) also
+        // speaks for earlier parts: their changes go out again and the tracker waits for them too (see Reply).
     }
 
     protected override (object Row, int Changes)? TakeRow()
@@ -146,6 +150,7 @@ public sealed partial class EntityPartition : PartitionActor
         for (var i = 0; i < row.Parts.Count; i++)
         {
             var mark = row.Parts[i];
+            var from = _journaled.GetValueOrDefault(mark.Stream);
             var sink = new ProjectionSink();
             var maxOffset = 0L;
             for (var j = at; j < at + mark.Count; j++)
@@ -163,16 +168,17 @@ public sealed partial class EntityPartition : PartitionActor
             if (mark.Through > _journaled.GetValueOrDefault(mark.Stream)) _journaled[mark.Stream] = mark.Through;
             if (live is null && mark.Through > _accepted.GetValueOrDefault(mark.Stream)) _accepted[mark.Stream] = mark.Through;
 
-            var entry = Outbox(mark.Stream, mark.Through, maxOffset, sink);
+            var entry = Outbox(mark.Stream, from, mark.Through, maxOffset, sink);
             if (live is null) continue;
             var part = live[i].Part;
-            if (entry is not null) Send(entry, part.Tracker);
-            Reply(part, entry is null ? [] : [entry], mark.Count, part.Events.Count - mark.Count);
+            var entries = part.Prev < from ? Overlapping(part) : entry is null ? [] : [entry];
+            foreach (var e in entries) Send(e, part.Tracker);
+            Reply(part, entries, mark.Count, part.Events.Count - mark.Count);
         }
     }
 
     /// <summary>Cuts a part's derived changes into chained batches per target (between events, below the message size).</summary>
-    private OutboxEntry? Outbox(string stream, long through, long maxOffset, ProjectionSink sink)
+    private OutboxEntry? Outbox(string stream, long from, long through, long maxOffset, ProjectionSink sink)
     {
         if (sink.IsEmpty) return null;
         var batches = new List<(DownstreamTarget, IDownstreamBatch)>();
@@ -202,7 +208,7 @@ public sealed partial class EntityPartition : PartitionActor
                 start = end;
             }
         }
-        var entry = new OutboxEntry(stream, through, maxOffset, batches, sink.Keys.ToList());
+        var entry = new OutboxEntry(stream, from, through, maxOffset, batches, sink.Keys.ToList());
         if (!_outbox.TryGetValue(stream, out var entries)) _outbox[stream] = entries = new List<OutboxEntry>();
         entries.Add(entry);
         return entry;
@@ -224,7 +230,7 @@ public sealed partial class EntityPartition : PartitionActor
         for (var start = 0; ; start += KeysPerReply)
         {
             var last = start + KeysPerReply >= keyList.Count;
-            part.Tracker.Tell(new RunPartApplied(part.Stream, Partition, part.Through, persisted, duplicates,
+            part.Tracker.Tell(new RunPartApplied(part.Stream, Partition, part.Tag, persisted, duplicates,
                 last ? marks : [], keyList.GetRange(start, Math.Min(KeysPerReply, keyList.Count - start)), last));
             if (last) break;
         }
@@ -233,12 +239,17 @@ public sealed partial class EntityPartition : PartitionActor
     /// <summary>A part this partition has journaled already: its changes go out again (they may have been lost) and the tracker hears so.</summary>
     private void AnswerDuplicate(ApplyRunPart part)
     {
-        var entries = _outbox.TryGetValue(part.Stream, out var all)
-            ? all.Where(e => e.Through > part.Prev && e.Through <= part.Through).ToList()
-            : [];
+        var entries = Overlapping(part);
         foreach (var entry in entries) Send(entry, part.Tracker);
         Reply(part, entries, 0, part.Events.Count);
     }
+
+    /// <summary>
+    /// The batches not yet committed that derive from any offset <paramref name="part"/> speaks for, (Prev, Through]: the run
+    /// it belongs to is applied only once they are journaled downstream, whichever earlier run first sent them.
+    /// </summary>
+    private List<OutboxEntry> Overlapping(ApplyRunPart part) =>
+        _outbox.TryGetValue(part.Stream, out var all) ? all.Where(e => e.From < part.Through && e.Through > part.Prev).ToList() : [];
 
     protected override void Committed(Epoch latest)
     {
@@ -249,7 +260,6 @@ public sealed partial class EntityPartition : PartitionActor
 
     protected override void Commit(IReadOnlyList<Epoch> epochs, long horizonN) => _store.Commit(epochs, horizonN);
 
-    protected override void SetFloor(long n) => _store.SetFloor(n);
 
     protected override void Compact(long horizonN)
     {
@@ -277,21 +287,21 @@ public sealed partial class EntityPartition : PartitionActor
     protected override object CaptureSnapshot()
     {
         var serialization = Context.System.Serialization;
-        var outbox = _outbox.Values.SelectMany(entries => entries).Select(e => new OutboxPart(e.Stream, e.Through, e.MaxOffset,
+        var outbox = _outbox.Values.SelectMany(entries => entries).Select(e => new OutboxPart(e.Stream, e.From, e.Through, e.MaxOffset,
             e.Batches.Select(b =>
             {
                 var batch = b.Batch.WithReplyTo(null);
                 var serializer = serialization.FindSerializerFor(batch);
                 return new SerializedBatch(b.Target.Region, b.Target.Partition, serializer.Identifier, Akka.Serialization.Serialization.ManifestFor(serializer, batch), serializer.ToBinary(batch));
             }).ToList(), e.Keys)).ToList();
-        return new EntityPartitionSnapshot(_store.Capture(), new Dictionary<string, long>(_journaled), _sent.Select(s =>
+        return new EntityPartitionSnapshot(_store.CommittedThrough, _store.Capture(), new Dictionary<string, long>(_journaled), _sent.Select(s =>
             new SentMark(s.Key.Channel, s.Key.Target.Region, s.Key.Target.Partition, s.Value)).ToList(), Projections(), _catalogVersion, outbox);
     }
 
     protected override void RestoreSnapshot(object snapshot)
     {
         if (snapshot is not EntityPartitionSnapshot s) return;
-        _store.Restore(s.Keys);
+        _store.Restore(s.Keys, s.CommittedThrough);
         foreach (var (stream, through) in s.Streams) _journaled[stream] = _accepted[stream] = through;
         foreach (var m in s.Sent) _sent[(m.Channel, new DownstreamTarget(m.Region, m.Partition))] = m.Through;
         RestoreProjections(s.Projections, s.CatalogVersion);
@@ -304,7 +314,7 @@ public sealed partial class EntityPartition : PartitionActor
                 return (new DownstreamTarget(b.Region, b.Partition), batch);
             }).ToList();
             if (!_outbox.TryGetValue(part.Stream, out var entries)) _outbox[part.Stream] = entries = new List<OutboxEntry>();
-            entries.Add(new OutboxEntry(part.Stream, part.Through, part.MaxOffset, batches, part.Keys.ToList()));
+            entries.Add(new OutboxEntry(part.Stream, part.From, part.Through, part.MaxOffset, batches, part.Keys.ToList()));
         }
     }
 

@@ -19,9 +19,10 @@ public sealed class EntityRegion
 /// <summary>
 /// A run's events of one stream for one entity partition, in offset order: a chained message on the stream
 /// (<see cref="Prev"/> is where the tracker's previous part for this partition ended). <see cref="Through"/> is the
-/// last offset this part speaks for; the partition journals only events above what it already has.
+/// last offset this part speaks for; the partition journals only events above what it already has, and answers
+/// <see cref="RunPartApplied"/> with the part's <see cref="Tag"/> (the tracker's name for it).
 /// </summary>
-public sealed record ApplyRunPart(string Partition, string Stream, long Prev, long Through, IReadOnlyList<IngestEvent> Events, IActorRef Tracker)
+public sealed record ApplyRunPart(string Partition, string Stream, long Prev, long Through, IReadOnlyList<IngestEvent> Events, long Tag, IActorRef Tracker)
     : IPartitionMessage, IChained, IPlatformMessage
 {
     public string Channel => Stream;
@@ -32,7 +33,7 @@ public sealed record ApplyRunPart(string Partition, string Stream, long Prev, lo
 /// must be journaled by each of <see cref="Targets"/> before the run is applied. <see cref="Keys"/> are the view keys
 /// the part changed (for change notices). Long key lists come in several messages, the last with <see cref="Last"/>.
 /// </summary>
-public sealed record RunPartApplied(string Stream, int Partition, long Through, int Persisted, int Duplicates,
+public sealed record RunPartApplied(string Stream, int Partition, long Tag, int Persisted, int Duplicates,
     IReadOnlyList<DownstreamMark> Targets, IReadOnlyList<string> Keys, bool Last) : IPlatformMessage;
 
 /// <summary>Read entities at epoch <see cref="N"/>; answered with <see cref="EntityReads"/> in the keys' order, or <see cref="ReadTooOld"/>.</summary>
@@ -91,11 +92,14 @@ public sealed record SerializedBatch(string Region, string Partition, int Serial
 
 /// <summary>
 /// The derived batches of a run part not yet committed, kept so they can be sent again (after a redelivery, or a
-/// restart): the part's stream and position, the highest event offset among them, and the view keys they change.
+/// restart): the part's stream and the offsets it spoke for, (From, Through], the highest event offset among them,
+/// and the view keys they change.
 /// </summary>
-public sealed record OutboxPart(string Stream, long Through, long MaxOffset, IReadOnlyList<SerializedBatch> Batches, IReadOnlyList<string> Keys);
+public sealed record OutboxPart(string Stream, long From, long Through, long MaxOffset, IReadOnlyList<SerializedBatch> Batches, IReadOnlyList<string> Keys);
 
+/// <summary>An entity partition's state between two writes; <see cref="CommittedThrough"/> is the epoch its values are committed at.</summary>
 public sealed record EntityPartitionSnapshot(
+    long CommittedThrough,
     IReadOnlyList<StoredKey<EntityValue, IngestEvent>> Keys,
     Dictionary<string, long> Streams,
     IReadOnlyList<SentMark> Sent,

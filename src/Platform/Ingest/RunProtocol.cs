@@ -39,6 +39,6 @@ public static class RunParts
     public static int EstimatedBytes(IngestEvent e) =>
         96 + e.EntityType.Length + e.EntityId.Length + e.Stream.Length + System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(e.Data).Length;
 
-    internal static ApplyRunPart Part(int partition, string stream, long prev, long through, IReadOnlyList<IngestEvent> events, Akka.Actor.IActorRef tracker) =>
-        new(State.KeyGroups.Id(partition), stream, prev, through, events, tracker);
+    internal static ApplyRunPart Part(int partition, string stream, long prev, long through, IReadOnlyList<IngestEvent> events, long tag, Akka.Actor.IActorRef tracker) =>
+        new(State.KeyGroups.Id(partition), stream, prev, through, events, tag, tracker);
 }

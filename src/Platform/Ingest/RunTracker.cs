@@ -24,11 +24,13 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         public static Retry Instance { get; } = new();
     }
 
-    private sealed class Run(SubmitRun submit, List<ApplyRunPart> parts)
+    private sealed class Run(SubmitRun submit)
     {
         public SubmitRun Submit { get; } = submit;
-        public List<ApplyRunPart> Parts { get; } = parts;
-        public Dictionary<int, long> EntityNeeds { get; } = new();
+        public List<ApplyRunPart> Parts { get; } = new();
+
+        /// <summary>The tag of each partition's last part: the partition's part is done when that one is answered.</summary>
+        public Dictionary<int, long> Final { get; } = new();
         public HashSet<int> EntityDone { get; } = new();
         public Dictionary<(string Region, string Partition, int Source), long> DownstreamNeeds { get; } = new();
         public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
@@ -43,8 +45,10 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
     {
         public Dictionary<int, long> SentTo { get; } = new();
         public LinkedList<Run> InFlight { get; } = new();
+        public Dictionary<long, Run> ByTag { get; } = new();
         public Dictionary<(string Region, string Partition, int Source), long> Have { get; } = new();
         public long Read { get; set; }
+        public long NextTag { get; set; } = 1;
     }
 
     private readonly IActorRef _entities;
@@ -80,8 +84,7 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
     {
         var state = StateOf(submit.Stream);
         state.Read = Math.Max(state.Read, submit.Read);
-        var parts = new List<ApplyRunPart>();
-        var run = new Run(submit, parts);
+        var run = new Run(submit);
         foreach (var (partition, events) in submit.ByPartition)
         {
             // Cut the part below the message size, between events; the last piece speaks for the run's whole range.
@@ -94,54 +97,36 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
                     bytes += RunParts.EstimatedBytes(events[end++]);
                 var last = end == events.Count;
                 var through = last ? submit.UpTo : events[end - 1].Offset;
-                var prev = state.SentTo.GetValueOrDefault(partition);
-                parts.Add(RunParts.Part(partition, submit.Stream, prev, through, events.Skip(start).Take(end - start).ToList(), Self));
-                state.SentTo[partition] = through;
+                var tag = state.NextTag++;
+                run.Parts.Add(RunParts.Part(partition, submit.Stream, state.SentTo.GetValueOrDefault(partition), through,
+                    events.Skip(start).Take(end - start).ToList(), tag, Self));
+                state.ByTag[tag] = run;
+                // A source that started the stream again (its runs below ones still in flight) does not move the chain back.
+                state.SentTo[partition] = Math.Max(state.SentTo.GetValueOrDefault(partition), through);
+                if (last) run.Final[partition] = tag;
                 start = end;
             }
-            run.EntityNeeds[partition] = submit.UpTo;
         }
         state.InFlight.AddLast(run);
-        foreach (var part in parts) _entities.Tell(part);
+        foreach (var part in run.Parts) _entities.Tell(part);
         Complete(submit.Stream, state);
     }
 
     private void PartApplied(RunPartApplied applied)
     {
-        if (!_streams.TryGetValue(applied.Stream, out var state)) return;
-        foreach (var run in state.InFlight)
+        if (!_streams.TryGetValue(applied.Stream, out var state) || !state.ByTag.TryGetValue(applied.Tag, out var run)) return;
+        foreach (var t in applied.Targets)
         {
-            if (!run.EntityNeeds.TryGetValue(applied.Partition, out var need)) continue;
-            // A part's answer belongs to the run whose range holds its position.
-            if (applied.Through > need || (run.EntityDone.Contains(applied.Partition) && applied.Through == need)) continue;
-            if (applied.Through <= PreviousNeed(state, run, applied.Partition)) continue;
-            foreach (var t in applied.Targets)
-            {
-                var key = (t.Region, t.Partition, applied.Partition);
-                run.DownstreamNeeds[key] = Math.Max(run.DownstreamNeeds.GetValueOrDefault(key), t.Through);
-            }
-            run.Keys.UnionWith(applied.Keys);
-            if (applied.Last)
-            {
-                run.Persisted += applied.Persisted;
-                run.Duplicates += applied.Duplicates;
-                if (applied.Through == need) run.EntityDone.Add(applied.Partition);
-            }
-            break;
+            var key = (t.Region, t.Partition, applied.Partition);
+            run.DownstreamNeeds[key] = Math.Max(run.DownstreamNeeds.GetValueOrDefault(key), t.Through);
+        }
+        run.Keys.UnionWith(applied.Keys);
+        if (applied.Last && run.Final.GetValueOrDefault(applied.Partition, -1) == applied.Tag && run.EntityDone.Add(applied.Partition))
+        {
+            run.Persisted += applied.Persisted;
+            run.Duplicates += applied.Duplicates;
         }
         Complete(applied.Stream, state);
-    }
-
-    /// <summary>The end of the previous run in flight that also had a part for <paramref name="partition"/> (0 if none).</summary>
-    private static long PreviousNeed(StreamState state, Run run, int partition)
-    {
-        var previous = 0L;
-        foreach (var r in state.InFlight)
-        {
-            if (ReferenceEquals(r, run)) break;
-            if (r.EntityNeeds.TryGetValue(partition, out var n)) previous = n;
-        }
-        return previous;
     }
 
     private void DownstreamDone(DownstreamApplied applied)
@@ -159,6 +144,7 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         while (state.InFlight.First is { Value: var run } && IsApplied(run, state))
         {
             state.InFlight.RemoveFirst();
+            foreach (var part in run.Parts) state.ByTag.Remove(part.Tag);
             var submit = run.Submit;
             _observer.Applied(stream, submit.UpTo, run.Keys);
             _coordinator.Tell(new ReportWatermark(stream, submit.UpTo, Math.Max(state.Read, submit.UpTo)));
@@ -171,7 +157,7 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
 
     private static bool IsApplied(Run run, StreamState state)
     {
-        if (run.EntityDone.Count < run.EntityNeeds.Count) return false;
+        if (run.EntityDone.Count < run.Final.Count) return false;
         foreach (var (key, need) in run.DownstreamNeeds)
             if (state.Have.GetValueOrDefault(key) < need) return false;
         return true;

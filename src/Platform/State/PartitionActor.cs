@@ -38,8 +38,6 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     private bool _flushScheduled;
     private long _changesSinceSnapshot;
     private int _tickPending;
-    private bool _recoveredState;
-    private bool _floorPending;
     private IDisposable? _epochs;
 
     protected PartitionActor(string region, string partitionId, EpochClock clock, StateOptions options)
@@ -51,14 +49,9 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
         Options = options;
         PersistenceId = $"{region}-{partitionId}";
 
-        Recover<SnapshotOffer>(offer =>
-        {
-            RestoreSnapshot(offer.Snapshot);
-            _recoveredState = true;
-        });
+        Recover<SnapshotOffer>(offer => RestoreSnapshot(offer.Snapshot));
         Recover<RecoveryCompleted>(_ =>
         {
-            _floorPending = _recoveredState;
             Recovered();
             CatchUp();
             Timers.StartPeriodicTimer("maintain", Maintain.Instance, TimeSpan.FromSeconds(1));
@@ -111,7 +104,6 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     protected void Row<TRow>(Action<TRow> apply) => Recover<TRow>(row =>
     {
         apply(row);
-        _recoveredState = true;
         _changesSinceSnapshot++;
     });
 
@@ -127,9 +119,6 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>Turns the pending changes the epochs cover into versions.</summary>
     protected abstract void Commit(IReadOnlyList<Epoch> epochs, long horizonN);
-
-    /// <summary>After a restart with state: reads older than <paramref name="n"/> cannot be answered.</summary>
-    protected abstract void SetFloor(long n);
 
     /// <summary>Folds versions older than the history horizon.</summary>
     protected abstract void Compact(long horizonN);
@@ -182,7 +171,7 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
         {
             _writing = false;
             Telemetry.Metrics.JournalWriteSeconds.WithLabels(RegionName).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            Telemetry.Metrics.JournalBatchEvents.WithLabels(RegionName).Observe(changes);
+            if (changes > 0) Telemetry.Metrics.JournalBatchEvents.WithLabels(RegionName).Observe(changes);
             Journaled(written);
             _changesSinceSnapshot += Math.Max(1, changes);
             if (_changesSinceSnapshot >= Math.Max(Options.SnapshotEvery, KeyCount))
@@ -223,11 +212,6 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
         var epochs = Clock.After(CommittedThrough);
         if (epochs.Count == 0) return;
         Commit(epochs, Clock.Horizon.N);
-        if (_floorPending)
-        {
-            _floorPending = false;
-            SetFloor(epochs[^1].N);
-        }
         Committed(epochs[^1]);
         if (_parked.Count == 0) return;
         var due = _parked.Where(p => p.N <= CommittedThrough).ToList();

@@ -214,9 +214,6 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
         foreach (var slot in _folded) _multi.Remove(slot);
     }
 
-    /// <summary>Reads below <paramref name="n"/> are refused (TooOld): the store was restored at epoch n and has no older history.</summary>
-    public void SetFloor(long n) => Volatile.Write(ref _readableFrom, Math.Max(ReadableFrom, n));
-
     /// <summary>
     /// The key's value at epoch <paramref name="n"/>, which must be at or below <see cref="CommittedThrough"/>: the newest
     /// version at or before it. Thread-safe; a key never written costs a dictionary lookup and nothing else.
@@ -266,16 +263,23 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
         return keys;
     }
 
-    /// <summary>Restores a captured state: each value becomes the key's only version, its pending changes stay pending.</summary>
-    public void Restore(IEnumerable<StoredKey<TValue, TChange>> keys)
+    /// <summary>
+    /// Restores a state captured when <paramref name="committedThrough"/> was the newest epoch committed here: each value
+    /// becomes the key's only version, of that epoch, and its pending changes stay pending. Every pending change (and every
+    /// change replayed after the snapshot) is first covered by a later epoch, so versions are exact again from that epoch on;
+    /// older reads are refused.
+    /// </summary>
+    public void Restore(IEnumerable<StoredKey<TValue, TChange>> keys, long committedThrough)
     {
         _slots.Clear();
         _dirty.Clear();
         _multi.Clear();
+        Volatile.Write(ref _committedThrough, committedThrough);
+        Volatile.Write(ref _readableFrom, committedThrough);
         foreach (var k in keys)
         {
             var slot = new Slot();
-            if (k.Value is not null) slot.Push(0, k.Value);
+            if (k.Value is not null) slot.Push(committedThrough, k.Value);
             slot.Current = k.Value;
             if (k.Pending is { Count: > 0 } pending)
             {

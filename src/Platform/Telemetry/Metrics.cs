@@ -46,9 +46,13 @@ public static class Metrics
         "contextlake_dead_letters_total", "Records that could not be decoded or mapped, per connector.",
         new CounterConfiguration { LabelNames = ["connector"] });
 
-    public static readonly Gauge BackfillDone = Prometheus.Metrics.CreateGauge(
-        "contextlake_view_backfill_entities", "Entities replayed into a view's backfill so far, and in all (kind).",
+    public static readonly Gauge BackfillPartitions = Prometheus.Metrics.CreateGauge(
+        "contextlake_view_backfill_partitions", "Entity partitions that have delivered their part of a view's backfill (kind=done), and in all (kind=total).",
         new GaugeConfiguration { LabelNames = ["view", "kind"] });
+
+    public static readonly Gauge BackfillEvents = Prometheus.Metrics.CreateGauge(
+        "contextlake_view_backfill_events", "Journaled events replayed into a view's backfill so far, over every entity partition.",
+        new GaugeConfiguration { LabelNames = ["view"] });
 
     public static readonly Gauge Subscribers = Prometheus.Metrics.CreateGauge(
         "contextlake_subscribers", "Live subscriptions (GET /v1/subscribe) on this node.");

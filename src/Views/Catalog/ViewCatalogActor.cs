@@ -7,6 +7,7 @@ using Akka.Event;
 using Akka.Persistence;
 using ContextLake.Platform.Entities;
 using ContextLake.Platform.State;
+using ContextLake.Platform.Telemetry;
 
 namespace ContextLake.Views.Catalog;
 
@@ -109,6 +110,9 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
     {
         _views[e.Name] = new ViewEntry(e.Name, e.Incarnation, e.Sql, ViewStatus.Backfilling, 0, _partitions);
         _backfilled[e.Name] = new HashSet<int>();
+        Metrics.BackfillPartitions.WithLabels(e.Name, "done").Set(0);
+        Metrics.BackfillPartitions.WithLabels(e.Name, "total").Set(_partitions);
+        Metrics.BackfillEvents.WithLabels(e.Name).Set(0);
         _nextIncarnation = Math.Max(_nextIncarnation, e.Incarnation + 1);
     }
 
@@ -124,6 +128,8 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
         var done = _backfilled[e.Name];
         if (!done.Add(e.Partition)) return;
         _views[e.Name] = v with { BackfillDone = done.Count, BackfillTotal = _partitions, BackfilledEvents = v.BackfilledEvents + e.Events };
+        Metrics.BackfillPartitions.WithLabels(e.Name, "done").Set(done.Count);
+        Metrics.BackfillEvents.WithLabels(e.Name).Set(v.BackfilledEvents + e.Events);
     }
 
     private void BecameReady(ViewBecameReady e)

@@ -87,7 +87,6 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
 
     protected override void Commit(IReadOnlyList<Epoch> epochs, long horizonN) => _store.Commit(epochs, horizonN);
 
-    protected override void SetFloor(long n) => _store.SetFloor(n);
 
     protected override void Compact(long horizonN)
     {
@@ -125,7 +124,7 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
         var keys = _store.Capture();
         var held = keys.Select(k => ViewKeyAddress.Parse(k.Key).ViewId).Distinct()
             .Select(id => _definitions.FindById(id) is { } d ? new HeldView(id, d.Sql) : null).OfType<HeldView>().ToList();
-        return new ViewPartitionSnapshot(Marks(), held, keys.Select(k => new StoredAggregate(k.Key, k.Value?.ToSnapshot(), k.Pending)).ToList());
+        return new ViewPartitionSnapshot(_store.CommittedThrough, Marks(), held, keys.Select(k => new StoredAggregate(k.Key, k.Value?.ToSnapshot(), k.Pending)).ToList());
     }
 
     protected override void RestoreSnapshot(object snapshot)
@@ -139,7 +138,7 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
             var definition = _definitions.Find(address.View, address.Incarnation);
             var value = k.Value is { } snap && definition is not null ? GroupAggregate.FromSnapshot(definition, snap) : null;
             return new StoredKey<GroupAggregate, KeyDelta>(k.Address, value, k.Pending);
-        }));
+        }), s.CommittedThrough);
     }
 }
 

@@ -93,4 +93,5 @@ public sealed record StoredAggregate(string Address, GroupAggregateSnapshot? Val
 /// <summary>A view incarnation a partition holds keys of, with its definition (a snapshot restores without the catalog).</summary>
 public sealed record HeldView(string Id, string Sql);
 
-public sealed record ViewPartitionSnapshot(IReadOnlyList<ChainMark> Chains, IReadOnlyList<HeldView> Views, IReadOnlyList<StoredAggregate> Keys) : IViewsMessage;
+/// <summary>A view partition's state between two writes; <see cref="CommittedThrough"/> is the epoch its values are committed at.</summary>
+public sealed record ViewPartitionSnapshot(long CommittedThrough, IReadOnlyList<ChainMark> Chains, IReadOnlyList<HeldView> Views, IReadOnlyList<StoredAggregate> Keys) : IViewsMessage;

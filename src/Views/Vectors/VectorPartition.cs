@@ -102,7 +102,6 @@ public sealed class VectorPartition : DownstreamPartition<VectorChange>
         TrainIfDue();
     }
 
-    protected override void SetFloor(long n) => _store.SetFloor(n);
 
     protected override void Compact(long horizonN)
     {
@@ -166,7 +165,7 @@ public sealed class VectorPartition : DownstreamPartition<VectorChange>
     }
 
     protected override object CaptureSnapshot() =>
-        new VectorPartitionSnapshot(Marks(), Definition()?.Sql ?? "",
+        new VectorPartitionSnapshot(_store.CommittedThrough, Marks(), Definition()?.Sql ?? "",
             _store.Capture().Select(k => new VectorEntitySnapshot(k.Key, k.Value?.Rows, k.Pending)).ToList());
 
     protected override void RestoreSnapshot(object snapshot)
@@ -174,7 +173,7 @@ public sealed class VectorPartition : DownstreamPartition<VectorChange>
         if (snapshot is not VectorPartitionSnapshot s) return;
         RestoreMarks(s.Chains);
         if (s.Sql.Length > 0) _definition = ViewSql.Parse(s.Sql);
-        _store.Restore(s.Entities.Select(e => new StoredKey<VectorRows, VectorChange>(e.Id, e.Rows is null ? null : new VectorRows(e.Rows), e.Pending)));
+        _store.Restore(s.Entities.Select(e => new StoredKey<VectorRows, VectorChange>(e.Id, e.Rows is null ? null : new VectorRows(e.Rows), e.Pending)), s.CommittedThrough);
     }
 
     /// <summary>Starts training the index's inverted lists in a task when due; the result comes back as a message.</summary>

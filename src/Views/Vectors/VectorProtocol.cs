@@ -76,7 +76,7 @@ public sealed record VectorPartitionRow(IReadOnlyList<DownstreamRowPart<VectorCh
 public sealed record VectorEntitySnapshot(string Id, IReadOnlyList<WeightedRow>? Rows, IReadOnlyList<VectorChange>? Pending);
 
 /// <summary>A vector partition's snapshot: its chains, its view's definition, and every entity's rows.</summary>
-public sealed record VectorPartitionSnapshot(IReadOnlyList<ChainMark> Chains, string Sql, IReadOnlyList<VectorEntitySnapshot> Entities) : IViewsMessage;
+public sealed record VectorPartitionSnapshot(long CommittedThrough, IReadOnlyList<ChainMark> Chains, string Sql, IReadOnlyList<VectorEntitySnapshot> Entities) : IViewsMessage;
 
 /// <summary>Key under which the vector partition shard region is registered.</summary>
 public sealed class VectorRegion

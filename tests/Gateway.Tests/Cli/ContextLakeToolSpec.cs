@@ -5,6 +5,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ContextLake.Testing;
+using ContextLake.Platform.Hosting;
 using Xunit;
 
 namespace ContextLake.Gateway.Tests.Cli;
@@ -111,28 +112,31 @@ public sealed class ContextLakeToolSpec(ThreeNodeCluster cluster) : IClassFixtur
     }
 
     [Fact]
-    public async Task sharding_regions_and_stats_count_the_entities_written_across_the_nodes()
+    public async Task sharding_regions_and_stats_show_every_state_partition_spread_across_the_nodes()
     {
         var events = Enumerable.Range(0, Accounts).Select(i => new { type = "account", id = $"ops-{i}", kind = "upsert", data = new { balance = i } }).ToArray();
         var (status, body, _) = await cluster.Nodes[0].PostJson("v1/events", NodeClient.Events(events));
         Assert.True(status == 200, body.ToString());
 
+        // A region's sharded entities are its key-group partitions, one per shard, every one of them started.
+        var partitions = new StateOptions().Partitions;
         var regions = Rows(await ToolOk("sharding", "regions"), "TYPE", "NODE", "SHARDS", "ENTITIES");
         Assert.Equal(["entity", "(all nodes)"], regions.Single(r => r[0] == "entity" && r[1] == "(all nodes)")[..2]);
-        Assert.Equal(Accounts.ToString(), regions.Single(r => r[0] == "entity" && r[1] == "(all nodes)")[3]);
-        Assert.Contains(regions, r => r[0] == "view");
+        Assert.Equal(partitions.ToString(), regions.Single(r => r[0] == "entity" && r[1] == "(all nodes)")[3]);
+        Assert.Equal(partitions.ToString(), regions.Single(r => r[0] == "view" && r[1] == "(all nodes)")[3]);
 
         var regionsJson = await ToolJson("sharding", "regions");
         var entity = Assert.Single(regionsJson.EnumerateArray(), r => r.GetProperty("type").GetString() == "entity");
-        Assert.Equal(Accounts, entity.GetProperty("entities").GetInt32());
+        Assert.Equal(partitions, entity.GetProperty("entities").GetInt32());
         Assert.All(entity.GetProperty("nodes").EnumerateArray(), n => Assert.Contains(n.GetProperty("address").GetString(), cluster.Addresses));
         Assert.True(entity.GetProperty("nodes").EnumerateArray().Count(n => n.GetProperty("entities").GetInt32() > 0) >= 2,
-            $"the shards of {Accounts} entities should be spread over the nodes: {entity}");
+            $"the {partitions} entity partitions should be spread over the nodes: {entity}");
 
         var stats = await ToolOk("sharding", "stats", "entity");
         var shards = Rows(stats, "NODE", "SHARD", "ENTITIES");
-        Assert.Equal(Accounts, shards.Sum(r => int.Parse(r[2])));
-        Assert.Matches($@"entity: {shards.Count} shards, {Accounts} entities on \d nodes", stats);
+        Assert.Equal(partitions, shards.Count);
+        Assert.Equal(partitions, shards.Sum(r => int.Parse(r[2])));
+        Assert.Matches($@"entity: {partitions} shards, {partitions} entities on \d nodes", stats);
         var statsJson = await ToolJson("sharding", "stats", "entity");
         Assert.Equal(shards.Count, statsJson.GetProperty("shards").GetInt32());
 

@@ -258,11 +258,15 @@ public sealed class ClusterChaosSpec(ITestOutputHelper output) : JournalLifetime
         }));
         Assert.True(status == 200, $"final read answered {status}: {answer}");
 
-        // The journal in PostgreSQL, queried directly: each transfer is one row, none twice.
+        // The journal in PostgreSQL, queried directly: the entity partitions' run rows hold each transfer once, none twice.
         await using var db = new NpgsqlConnection(((PostgresTestJournal)Journal).ConnectionString);
         await db.OpenAsync();
+        const string transfers = """
+            SELECT e FROM journal j, jsonb_array_elements(convert_from(j.message, 'UTF8')::jsonb -> 'events') e
+            WHERE j.persistence_id LIKE 'entity-%' AND e ->> 'entityType' = 'transfer'
+            """;
         await using (var count = new NpgsqlCommand(
-            "SELECT count(*), count(DISTINCT persistence_id) FROM journal WHERE persistence_id LIKE 'entity-transfer/%'", db))
+            $"SELECT count(*), count(DISTINCT e ->> 'entityId') FROM ({transfers}) t(e)", db))
         await using (var row = await count.ExecuteReaderAsync())
         {
             await row.ReadAsync();
@@ -275,7 +279,7 @@ public sealed class ClusterChaosSpec(ITestOutputHelper output) : JournalLifetime
             await using var sum = new NpgsqlCommand(
                 $"""
                 SELECT e->'data'->>'{field}', count(*), sum((e->'data'->>'amount')::numeric)
-                FROM (SELECT convert_from(message, 'UTF8')::jsonb AS e FROM journal WHERE persistence_id LIKE 'entity-transfer/%') j
+                FROM ({transfers}) t(e)
                 GROUP BY 1
                 """, db);
             await using var rows = await sum.ExecuteReaderAsync();

@@ -61,6 +61,20 @@ public abstract class KafkaConnectorSpec(JournalProvider provider) : JournalLife
         }
     }
 
+    private static long Committed(JsonElement status) => status.GetProperty("streams").EnumerateArray().Sum(s => s.GetProperty("committed").GetInt64());
+
+    /// <summary>The connector's status once its streams' committed offsets add up to <paramref name="expected"/>: each node reports its streams every second.</summary>
+    private static async Task<JsonElement> CommittedInStatus(NodeProcess node, long expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var (_, status) = await node.GetJson("v1/connectors/payments/status");
+            if (Committed(status) >= expected || DateTime.UtcNow > deadline) return status;
+            await Task.Delay(100);
+        }
+    }
+
     private static string Connector => ConnectorWithTasks(1);
 
     private static string ConnectorWithTasks(int tasks) => JsonSerializer.Serialize(new
@@ -106,8 +120,8 @@ public abstract class KafkaConnectorSpec(JournalProvider provider) : JournalLife
         var (n, total) = await Merchants(node, records.Count);
         Assert.Equal(records.Count, n);
         Assert.Equal(records.Sum(r => r.Item3), total);
-        var (_, status) = await node.GetJson("v1/connectors/payments/status");
-        Assert.Equal(records.Count, status.GetProperty("streams").EnumerateArray().Sum(s => s.GetProperty("committed").GetInt64()));
+        var status = await CommittedInStatus(node, records.Count);
+        Assert.True(records.Count == Committed(status), $"status: {status}");
         Assert.Contains("revoked", node.Output);
     }
 
@@ -135,8 +149,8 @@ public abstract class KafkaConnectorSpec(JournalProvider provider) : JournalLife
             Assert.Equal(600, n);
             Assert.Equal(first.Concat(second).Sum(r => r.Item3), total);
 
-            var (_, status) = await node.GetJson("v1/connectors/payments/status");
-            Assert.Equal(600, status.GetProperty("streams").EnumerateArray().Sum(s => s.GetProperty("committed").GetInt64()));
+            var status = await CommittedInStatus(node, 600);
+            Assert.True(600 == Committed(status), $"status: {status}");
         }
     }
 

@@ -24,9 +24,9 @@ public sealed class SerializationSpecs : Akka.TestKit.Xunit2.TestKit
     {
         { Event, "ev" },
         { new EntityRunRow([Event], [new RunPartMark("http:writes", 42, 1)], new ProjectionChange(3, [new ProjectionSpec("credits@1", "transfer", "CREATE VIEW …")], [])), "er" },
-        { new EntityPartitionSnapshot([new StoredKey<EntityValue, IngestEvent>("account/a1", Value, [Event])], new Dictionary<string, long> { ["http:writes"] = 42 },
+        { new EntityPartitionSnapshot(17, [new StoredKey<EntityValue, IngestEvent>("account/a1", Value, [Event])], new Dictionary<string, long> { ["http:writes"] = 42 },
             [new SentMark("http:writes", "view", "3", 42)], [], 3, []), "eS" },
-        { new RunPartApplied("http:writes", 3, 42, 1, 0, [new DownstreamMark("view", "7", 42)], ["credits@1/a1"], true), "eP" },
+        { new RunPartApplied("http:writes", 3, 9, 1, 0, [new DownstreamMark("view", "7", 42)], ["credits@1/a1"], true), "eP" },
         { new ReadEntities("3", 17, [new EntityKey("account", "a1")]), "eq" },
         { new DownstreamApplied("http:writes", 3, "view", "7", 42), "sd" },
     };
