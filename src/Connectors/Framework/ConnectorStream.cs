@@ -48,11 +48,8 @@ public sealed class ConnectorStream(ConnectorContext context, string stream, Rec
         _ = applied.ContinueWith(_ => context.Report(Stream, upTo, upTo, 0), TaskContinuationOptions.OnlyOnRanToCompletion);
     }
 
-    private static JsonElement ParseJson(ReadOnlyMemory<byte> bytes)
-    {
-        using var doc = JsonDocument.Parse(bytes);
-        return doc.RootElement.Clone();
-    }
+    /// <summary>The record as JSON: the document is not disposed, its root becomes the event's data (the record's bytes are its own).</summary>
+    private static JsonElement ParseJson(ReadOnlyMemory<byte> bytes) => JsonDocument.Parse(bytes).RootElement;
 
     public static string Describe(ReadOnlyMemory<byte> bytes) => Encoding.UTF8.GetString(bytes.Span);
 }

@@ -62,7 +62,8 @@ public sealed record RecordMapping(string EntityType, string IdField, string? Ti
                 var other => throw new RecordMappingException($"the kind field '{KindField}' is '{other}', not event, upsert or delete"),
             };
         }
-        return new IngestEvent(stream, offset, time, EntityType, id, kind, kind == EventKind.Delete ? EmptyObject : value.Clone());
+        // The value is the event's data as it is: decoders hand over elements of documents they do not dispose.
+        return new IngestEvent(stream, offset, time, EntityType, id, kind, kind == EventKind.Delete ? EmptyObject : value);
     }
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();

@@ -35,9 +35,10 @@ public sealed class KafkaConnectorFactory(Func<string> defaultBootstrapServers) 
         var headersField = config.OptionalString("headersField");
         return record =>
         {
-            using var doc = System.Text.Json.JsonDocument.Parse(record.Message.Value ?? []);
+            // Not disposed: the record's value bytes are the document's, and the event's data is its root (no copy per record).
+            var doc = System.Text.Json.JsonDocument.Parse(record.Message.Value ?? []);
             if ((keyField is null && headersField is null) || doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
-                return doc.RootElement.Clone();
+                return doc.RootElement;
             var merged = System.Text.Json.Nodes.JsonObject.Create(doc.RootElement)!;
             if (keyField is not null)
                 merged[keyField] = record.Message.Key is { } key ? System.Text.Encoding.UTF8.GetString(key) : null;

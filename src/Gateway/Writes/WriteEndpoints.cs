@@ -46,9 +46,7 @@ public static class WriteEndpoints
         byte[] body;
         try
         {
-            using var buffer = new MemoryStream();
-            await request.Body.CopyToAsync(buffer, cancel);
-            body = buffer.ToArray();
+            body = await ReadBodyAsync(request, cancel);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -74,6 +72,20 @@ public static class WriteEndpoints
             return new Problem(StatusCodes.Status503ServiceUnavailable, "Journal unavailable",
                 $"nothing of this batch was written: {ex.Message}").ToResult();
         }
+    }
+
+    /// <summary>The whole body in one array of its declared length (read in place, not grown and copied), or buffered when no length was sent.</summary>
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancel)
+    {
+        if (request.ContentLength is { } length)
+        {
+            var body = new byte[length];
+            await request.Body.ReadExactlyAsync(body, cancel);
+            return body;
+        }
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancel);
+        return buffer.ToArray();
     }
 
     private static bool IsJson(string? contentType) =>

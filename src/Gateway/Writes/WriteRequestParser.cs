@@ -27,7 +27,7 @@ public sealed class WriteRequestParser(int maxBatchEvents)
             return (null, Problem.MalformedJson(ex));
         }
 
-        using (doc)
+        // Not disposed: the events' data are elements of this document (no copy per event); it lives while they do.
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -114,7 +114,7 @@ public sealed class WriteRequestParser(int maxBatchEvents)
         if (e.TryGetProperty("data", out var dataEl) && dataEl.ValueKind != JsonValueKind.Null)
         {
             if (dataEl.ValueKind != JsonValueKind.Object) return (null, $"{at}.data must be an object, not {Describe(dataEl)}");
-            if (kind != EventKind.Delete) data = dataEl.Clone();
+            if (kind != EventKind.Delete) data = dataEl;
         }
 
         return (new PendingWrite(type, id, kind, time, data, key), null);

@@ -54,7 +54,7 @@ internal sealed class EntityBackfill(
                 foreach (var e in row.Events)
                 {
                     if (!string.Equals(e.EntityType, state.Spec.Source, StringComparison.Ordinal)) continue;
-                    var key = e.Entity.ToString();
+                    var key = e.Address;
                     values[key] = RowChanges.Apply(values.GetValueOrDefault(key), e, out var change);
                     events++;
                     if (change is null) continue;

@@ -151,12 +151,12 @@ public sealed partial class EntityPartition : PartitionActor
         {
             var mark = row.Parts[i];
             var from = _journaled.GetValueOrDefault(mark.Stream);
-            var sink = new ProjectionSink();
+            var sink = new ProjectionSink(mark.Count);
             var maxOffset = 0L;
             for (var j = at; j < at + mark.Count; j++)
             {
                 var e = row.Events[j];
-                var key = e.Entity.ToString();
+                var key = e.Address;
                 var before = _store.Current(key);
                 var after = RowChanges.Apply(before, e, out var rowChange);
                 _store.Put(key, after, e);
@@ -319,17 +319,17 @@ public sealed partial class EntityPartition : PartitionActor
     }
 
     /// <summary>The change to every projection of one row change, grouped per downstream partition.</summary>
-    private sealed class ProjectionSink : IProjectionSink
+    private sealed class ProjectionSink(int events) : IProjectionSink
     {
         public Dictionary<DownstreamTarget, List<IDownstreamChange>> ByTarget { get; } = new();
 
-        public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Keys { get; } = new(Math.Min(2 * events, 4096), StringComparer.Ordinal);
 
         public bool IsEmpty => ByTarget.Count == 0 && Keys.Count == 0;
 
         public void Add(DownstreamTarget target, IDownstreamChange change)
         {
-            if (!ByTarget.TryGetValue(target, out var list)) ByTarget[target] = list = new List<IDownstreamChange>();
+            if (!ByTarget.TryGetValue(target, out var list)) ByTarget[target] = list = new List<IDownstreamChange>(Math.Min(2 * events, 1024));
             list.Add(change);
         }
 

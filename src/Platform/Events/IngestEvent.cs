@@ -24,9 +24,17 @@ public sealed record IngestEvent(
     EventKind Kind,
     JsonElement Data) : IPlatformMessage, State.IStreamChange
 {
+    private string? _address;
+
+    [System.Text.Json.Serialization.JsonIgnore]
     public EventVersion Version => new(EventTime.UtcTicks, Stream, Offset);
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public EntityKey Entity => new(EntityType, EntityId);
+
+    /// <summary>"type/id", built once: the entity's key in its partition, and what its partition is the hash of.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Address => _address ??= $"{EntityType}/{EntityId}";
 }
 
 /// <summary>

@@ -33,7 +33,7 @@ public sealed class NoRunObserver : IRunObserver
 /// <summary>How an entity partition's part of a run is addressed (an event's key group).</summary>
 public static class RunParts
 {
-    public static int PartitionOf(IngestEvent e, int partitions) => State.KeyGroups.PartitionOf(e.Entity.ToString(), partitions);
+    public static int PartitionOf(IngestEvent e, int partitions) => State.KeyGroups.PartitionOf(e.Address, partitions);
 
     /// <summary>A rough size of an event on the wire, for cutting parts below the message size.</summary>
     public static int EstimatedBytes(IngestEvent e) =>

@@ -43,6 +43,7 @@ public sealed record VectorRow(EventVersion Version, float[] Vector, IReadOnlyDi
 /// <summary>What one event (Stream, Offset) did to an entity's row in one vector view: the change a vector partition takes.</summary>
 public sealed record VectorChange(string Stream, long Offset, string EntityId, VectorRow? Before, VectorRow? After) : IDownstreamChange
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public int EstimatedBytes => 64 + EntityId.Length + Stream.Length + Size(Before) + Size(After);
 
     private static int Size(VectorRow? row) =>
