@@ -1,6 +1,6 @@
 // GET /v1/subscribe: a live feed of view keys as Server-Sent Events. A snapshot of the keys at an epoch,
 // then, for each later epoch in order, one `change` event per changed key with its value before (at the
-// previous epoch) and after (at this one), read from the MVCC history like any as-of read. Event ids are
+// previous epoch) and after (at this one), read from the versions per epoch like any as-of read. Event ids are
 // `n` (snapshot) and `n:i` (the i-th change of epoch n for this subscription, keys in ordinal order), so
 // a client that reconnects with Last-Event-ID resumes after exactly what it had, without gap or duplicate.
 using System.Globalization;

@@ -1,4 +1,4 @@
-// Measures stream-to-serve delay: runs applied by StreamApplier wait here until an epoch that commits
+// Measures stream-to-serve delay: runs applied (see RunTracker) wait here until an epoch that commits
 // them is published, then their delay (from event time, and from the moment they were read) is observed.
 using ContextLake.Platform.Epochs;
 

@@ -1,6 +1,6 @@
 // Change notices: after a run of a stream is applied to the views, and before its watermark is reported,
-// the writer tells every node which view keys each offset of the run changed. With the committed epochs
-// that is all a subscription needs: the MVCC history gives any key's value at any epoch in the horizon.
+// the run's tracker tells every node which view keys the run changed (ViewProjections.Applied). With the committed epochs
+// that is all a subscription needs: the versions per epoch give any key's value at any epoch in the horizon.
 using ContextLake.Views.Serialization;
 
 namespace ContextLake.Views.Subscriptions;
