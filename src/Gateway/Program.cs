@@ -23,6 +23,11 @@ using ContextLake.Views.Projection;
 using ContextLake.Views.Sql;
 using ContextLake.Views.Subscriptions;
 
+// The journal's SQLite driver blocks its thread under async calls (recoveries of many partitions at once, big rows): keep
+// enough pool threads ready that a burst of them does not starve the actors' dispatcher (heartbeats, epochs) for seconds.
+ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+ThreadPool.SetMinThreads(Math.Max(minWorkers, 4 * Environment.ProcessorCount + 8), minIo);
+
 // Settings files are read from beside the binary, wherever the node is started; ./data is relative to the working folder.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
@@ -140,7 +145,7 @@ builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
     .WithContextLakePlatform(options, journal, clock, projections, projections, localPartitions)
     .WithContextLakeViews(options, catalog, clock, projections, localPartitions, subscriptions)
     .WithPartitionKeeper(options)
-    .WithHttpWriteLog(options)
+    .WithHttpWriteLog(options, clock)
     .WithConnectors(options, clock, connectorTypes, deadLetters));
 
 var app = builder.Build();

@@ -5,6 +5,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Events;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Ingest;
@@ -30,6 +31,7 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     }
 
     private readonly StreamRuns _runs;
+    private readonly EpochClock _clock;
     private readonly WriteLogOptions _options;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -46,9 +48,10 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     private long _submittedUpTo;
     private int _sinceSnapshot;
 
-    public HttpWriteLog(StreamRuns runs, WriteLogOptions options)
+    public HttpWriteLog(StreamRuns runs, WriteLogOptions options, EpochClock clock)
     {
         _runs = runs;
+        _clock = clock;
         _options = options;
 
         Recover<SnapshotOffer>(offer =>
@@ -176,6 +179,21 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     private void Submit()
     {
         if (_submitting) return;
+        if (!_clock.Known)
+        {
+            // Until this node knows the committed epoch it cannot tell what is applied already: look again shortly.
+            Timers.StartSingleTimer("submit-when-known", RetrySubmit.Instance, TimeSpan.FromMilliseconds(100));
+            return;
+        }
+        // What the committed epoch covers is applied everywhere: after a restart, only the rest is submitted again.
+        var committed = _clock.Latest[StreamId];
+        if (committed > _appliedUpTo)
+        {
+            _appliedUpTo = committed;
+            _unapplied.RemoveAll(r => r.Events[^1].Offset <= _appliedUpTo);
+            ReplyApplied();
+        }
+        _submittedUpTo = Math.Max(_submittedUpTo, _appliedUpTo);
         var events = _unapplied.Where(r => r.Events[^1].Offset > _submittedUpTo).SelectMany(r => r.Events).Where(e => e.Offset > _submittedUpTo).ToList();
         if (events.Count == 0) return;
         _submitting = true;

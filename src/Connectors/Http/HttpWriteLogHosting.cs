@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Pattern;
+using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
 
 namespace ContextLake.Connectors.Http;
@@ -13,7 +14,7 @@ public sealed class HttpWriteLogKey;
 
 public static class HttpWriteLogHosting
 {
-    public static AkkaConfigurationBuilder WithHttpWriteLog(this AkkaConfigurationBuilder builder, NodeOptions options)
+    public static AkkaConfigurationBuilder WithHttpWriteLog(this AkkaConfigurationBuilder builder, NodeOptions options, EpochClock clock)
     {
         builder.AddHocon(EmbeddedHocon.Load(typeof(HttpWriteLog).Assembly, "ContextLake.Connectors.connectors.conf"), HoconAddMode.Prepend);
         return builder.WithSingleton<HttpWriteLogKey>(
@@ -21,7 +22,7 @@ public static class HttpWriteLogHosting
             (_, registry, _) =>
             {
                 var runs = PlatformHosting.StreamRuns(registry, options);
-                var child = Props.Create(() => new HttpWriteLog(runs, options.Writes));
+                var child = Props.Create(() => new HttpWriteLog(runs, options.Writes, clock));
                 return BackoffSupervisor.Props(Backoff.OnStop(
                     child, "log", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, -1));
             },

@@ -26,7 +26,7 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
         var catalog = new ViewCatalog();
         var projections = new ViewProjections(catalog, options.State.Partitions);
         return TestHost.StartAsync(options,
-            (akka, clock, local) => akka.WithContextLakeViews(options, catalog, clock, projections, local).WithHttpWriteLog(options),
+            (akka, clock, local) => akka.WithContextLakeViews(options, catalog, clock, projections, local).WithHttpWriteLog(options, clock),
             projections, projections);
     }
 
