@@ -28,19 +28,24 @@ public sealed class GroupAggregate
     private readonly ViewDefinition _view;
     private readonly WindowLayout _layout;
     private ImmutableSortedSet<Pane> _panes;
+    // A view without a window has one pane (all of time): held on its own, not in the sorted set.
+    private Pane? _whole;
     private long _late;
     private long? _max;
 
     public GroupAggregate(ViewDefinition view)
-        : this(view, WindowLayout.For(view), ImmutableSortedSet.Create<Pane>(PaneByStart.Instance), 0, null)
+        : this(view, WindowLayout.For(view), EmptyPanes, null, 0, null)
     {
     }
 
-    private GroupAggregate(ViewDefinition view, WindowLayout layout, ImmutableSortedSet<Pane> panes, long late, long? max)
+    private static readonly ImmutableSortedSet<Pane> EmptyPanes = ImmutableSortedSet.Create<Pane>(PaneByStart.Instance);
+
+    private GroupAggregate(ViewDefinition view, WindowLayout layout, ImmutableSortedSet<Pane> panes, Pane? whole, long late, long? max)
     {
         _view = view;
         _layout = layout;
         _panes = panes;
+        _whole = whole;
         _late = late;
         _max = max;
     }
@@ -60,6 +65,14 @@ public sealed class GroupAggregate
         if (_max is { } seen && _layout.IsLate(t, seen))
         {
             _late++;
+            return;
+        }
+
+        if (_layout.Kind == WindowKind.None)
+        {
+            var whole = (_whole ?? Pane.Empty(0, _view.Aggregates.Count)).Fold(_view.Aggregates, delta);
+            _whole = whole.IsEmpty ? null : whole;
+            _max = _max is { } latest ? Math.Max(latest, t) : t;
             return;
         }
 
@@ -84,7 +97,9 @@ public sealed class GroupAggregate
         _max = max;
     }
 
-    public GroupAggregate Clone() => new(_view, _layout, _panes, _late, _max);
+    public GroupAggregate Clone() => new(_view, _layout, _panes, _whole, _late, _max);
+
+    private IEnumerable<Pane> AllPanes => _whole is { } whole ? [whole] : _panes;
 
     /// <summary>
     /// Reads the aggregates at event time <paramref name="at"/>. Without <paramref name="span"/>: the window holding
@@ -99,7 +114,7 @@ public sealed class GroupAggregate
         switch (_layout.Kind)
         {
             case WindowKind.None:
-                return Values(_panes.ToList(), null);
+                return Values(_whole is { } whole ? [whole] : [], null);
             case WindowKind.Tumbling:
             {
                 var end = WindowLayout.FloorTo(t, _layout.Size) + _layout.Size;
@@ -126,7 +141,7 @@ public sealed class GroupAggregate
     public GroupAggregateSnapshot ToSnapshot() => new(
         _late,
         _max is { } m ? WindowLayout.Time(m) : null,
-        _panes.Select(p => new PaneSnapshot(
+        AllPanes.Select(p => new PaneSnapshot(
             WindowLayout.Time(p.Start),
             p.Rows,
             p.States.Select((s, i) => new AggregateStateSnapshot(
@@ -163,7 +178,12 @@ public sealed class GroupAggregate
                 throw new ArgumentException($"view {view.Name}: snapshot holds the pane at {p.Start:O} twice");
         }
         var max = snapshot.MaxEventTime is { } m ? WindowLayout.Ticks(m) : (long?)null;
-        return new GroupAggregate(view, layout, builder.ToImmutable(), snapshot.LateEvents, max);
+        if (layout.Kind == WindowKind.None)
+        {
+            if (builder.Count > 1) throw new ArgumentException($"view {view.Name}: snapshot holds {builder.Count} panes for a view without a window");
+            return new GroupAggregate(view, layout, EmptyPanes, builder.Count == 1 ? builder.Min : null, snapshot.LateEvents, max);
+        }
+        return new GroupAggregate(view, layout, builder.ToImmutable(), null, snapshot.LateEvents, max);
     }
 
     private GroupValues Range(long from, long to) =>

@@ -58,7 +58,16 @@ internal sealed class Pane(long start, long rows, AggState[] states)
     /// <summary>Never mutated after construction; <see cref="Fold"/> copies.</summary>
     public AggState[] States { get; } = states;
 
-    public bool IsEmpty => Rows == 0 && States.All(s => s.IsZero);
+    public bool IsEmpty
+    {
+        get
+        {
+            if (Rows != 0) return false;
+            foreach (var s in States)
+                if (!s.IsZero) return false;
+            return true;
+        }
+    }
 
     public static Pane Empty(long start, int aggregates)
     {

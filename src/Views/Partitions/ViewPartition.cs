@@ -61,7 +61,7 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
     {
         if (_definitions.Find(delta.View, delta.Incarnation) is not { } definition) return aggregate;
         var next = aggregate?.Clone() ?? new GroupAggregate(definition);
-        foreach (var d in delta.Deltas) next.Apply(d);
+        for (var i = 0; i < delta.Deltas.Count; i++) next.Apply(delta.Deltas[i]);
         return next;
     }
 
