@@ -13,8 +13,9 @@ public enum EventKind
 
 /// <summary>
 /// An input record placed at <see cref="Offset"/> of <see cref="Stream"/>: the unit of exactly-once.
-/// <see cref="Data"/> is always a JSON object (empty for a delete).
+/// <see cref="Data"/> is always a JSON object (empty for a delete). Written by <see cref="IngestEventJsonConverter"/>.
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(IngestEventJsonConverter))]
 public sealed record IngestEvent(
     string Stream,
     long Offset,
@@ -26,14 +27,11 @@ public sealed record IngestEvent(
 {
     private string? _address;
 
-    [System.Text.Json.Serialization.JsonIgnore]
     public EventVersion Version => new(EventTime.UtcTicks, Stream, Offset);
 
-    [System.Text.Json.Serialization.JsonIgnore]
     public EntityKey Entity => new(EntityType, EntityId);
 
     /// <summary>"type/id", built once: the entity's key in its partition, and what its partition is the hash of.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
     public string Address => _address ??= $"{EntityType}/{EntityId}";
 }
 

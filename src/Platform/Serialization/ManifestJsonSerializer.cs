@@ -53,12 +53,3 @@ public abstract class ManifestJsonSerializer : SerializerWithStringManifest
             writer.WriteStringValue(Akka.Serialization.Serialization.SerializedActorPath(value));
     }
 }
-
-/// <summary>A UTC instant as its ticks (a number), for compact rows: what view deltas carry for every event.</summary>
-public sealed class UtcTicksJsonConverter : JsonConverter<DateTimeOffset>
-{
-    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        new(reader.GetInt64(), TimeSpan.Zero);
-
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteNumberValue(value.UtcTicks);
-}

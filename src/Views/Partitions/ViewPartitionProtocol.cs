@@ -39,26 +39,18 @@ public readonly record struct ViewKeyAddress(string View, long Incarnation, stri
 /// <summary>
 /// The deltas one event (Stream, Offset) makes to one group key of one view incarnation: the change a view
 /// partition takes, and the unit an epoch commits. Written compactly (one per event and key in view partitions'
-/// rows): {"v", "i", "k", "s", "o", "d"}.
+/// rows) by <see cref="KeyDeltaJsonConverter"/>.
 /// </summary>
-public sealed record KeyDelta(
-    [property: JsonPropertyName("v")] string View,
-    [property: JsonPropertyName("i")] long Incarnation,
-    [property: JsonPropertyName("k")] string Key,
-    [property: JsonPropertyName("s")] string Stream,
-    [property: JsonPropertyName("o")] long Offset,
-    [property: JsonPropertyName("d")] IReadOnlyList<ViewDelta> Deltas) : IDownstreamChange
+[JsonConverter(typeof(KeyDeltaJsonConverter))]
+public sealed record KeyDelta(string View, long Incarnation, string Key, string Stream, long Offset, IReadOnlyList<ViewDelta> Deltas) : IDownstreamChange
 {
     private string? _address;
 
-    [JsonIgnore]
     public ViewKeyAddress Address => new(View, Incarnation, Key);
 
     /// <summary>"view@incarnation/key", built once: the key's name in its partition's store and in change notices.</summary>
-    [JsonIgnore]
     public string AddressText => _address ??= Address.ToString();
 
-    [JsonIgnore]
     public int EstimatedBytes
     {
         get

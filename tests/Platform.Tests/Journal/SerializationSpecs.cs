@@ -45,6 +45,24 @@ public sealed class SerializationSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void an_event_is_written_in_the_shape_users_query_with_their_own_sql()
+    {
+        var json = JsonDocument.Parse(JsonSerializer.Serialize(Event)).RootElement;
+        Assert.Equal(["stream", "offset", "eventTime", "entityType", "entityId", "kind", "data"], json.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("2026-11-24T10:00:00+00:00", json.GetProperty("eventTime").GetString());
+        Assert.Equal("Upsert", json.GetProperty("kind").GetString());
+        Assert.Equal(12.5m, json.GetProperty("data").GetProperty("balance").GetDecimal());
+    }
+
+    [Fact]
+    public void an_event_row_with_an_unknown_kind_is_refused_naming_it()
+    {
+        var error = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<IngestEvent>(
+            """{"stream":"s","offset":1,"eventTime":"2026-11-24T10:00:00+00:00","entityType":"account","entityId":"a1","kind":"Merge","data":{}}"""));
+        Assert.Contains("\"Merge\"", error.Message);
+    }
+
+    [Fact]
     public void an_unknown_manifest_is_an_error_that_names_it()
     {
         var serializer = (PlatformSerializer)Sys.Serialization.FindSerializerForType(typeof(IngestEvent));
