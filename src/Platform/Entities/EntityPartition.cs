@@ -49,7 +49,7 @@ public sealed partial class EntityPartition : PartitionActor
         _projections = projections;
         _local = local;
 
-        Row<EntityRunRow>(row => ApplyRow(row, null));
+        Row<EntityRunRow>(row => ApplyRow(row, null), row => row.Events.Count);
 
         Command<ApplyRunPart>(Take);
         Command<ReadEntities>(Read);

@@ -15,40 +15,27 @@ using ContextLake.Platform.Events;
 namespace ContextLake.Platform.Entities;
 
 /// <summary>The last event of kind event an entity saw: what a read shows as its history's last entry.</summary>
-public sealed record StoredEvent(
-    [property: JsonPropertyName("s")] string Stream,
-    [property: JsonPropertyName("o")] long Offset,
-    [property: JsonPropertyName("t")] long TimeTicks,
-    [property: JsonPropertyName("d")] byte[] Data)
+public sealed record StoredEvent(string Stream, long Offset, long TimeTicks, byte[] Data)
 {
-    [JsonIgnore]
     public EventVersion Version => new(TimeTicks, Stream, Offset);
 }
 
 /// <summary>The highest offset of <see cref="Stream"/> applied to an entity.</summary>
-public readonly record struct StreamMark(
-    [property: JsonPropertyName("s")] string Stream,
-    [property: JsonPropertyName("o")] long Offset);
+public readonly record struct StreamMark(string Stream, long Offset);
 
+[JsonConverter(typeof(EntityValueJsonConverter))]
 public sealed class EntityValue
 {
     private static readonly JsonElement EmptyObject = JsonSerializer.Deserialize("{}"u8, PlatformElementContext.Default.JsonElement);
 
-    /// <summary>As a snapshot restores it: names, streams and versions are shared again.</summary>
-    [JsonConstructor]
-    public EntityValue(string[] names, byte[] values, int[] ends, EventVersion[]? versions, EventVersion? tombstone, EventVersion? lastUpsert,
-        long eventCount, StoredEvent? lastEvent, StreamMark[] applied)
-        : this(FieldNames.Intern(names), values, ends, versions?.Select(FieldNames.Intern).ToArray(),
-            tombstone is { } t ? FieldNames.Intern(t) : null, lastUpsert is { } u ? FieldNames.Intern(u) : null, eventCount,
-            lastEvent is null ? null : lastEvent with { Stream = FieldNames.Intern(lastEvent.Stream) },
-            applied.Select(a => a with { Stream = FieldNames.Intern(a.Stream) }).ToArray(), shared: true)
-    {
-    }
+    /// <summary>As a snapshot restores it (EntityValueJsonConverter): names and streams already shared again.</summary>
+    internal static EntityValue Restored(string[] names, byte[] values, int[] ends, EventVersion[]? versions, EventVersion? tombstone,
+        EventVersion? lastUpsert, long eventCount, StoredEvent? lastEvent, StreamMark[] applied) =>
+        new(names, values, ends, versions, tombstone, lastUpsert, eventCount, lastEvent, applied);
 
     private EntityValue(string[] names, byte[] values, int[] ends, EventVersion[]? versions, EventVersion? tombstone, EventVersion? lastUpsert,
-        long eventCount, StoredEvent? lastEvent, StreamMark[] applied, bool shared)
+        long eventCount, StoredEvent? lastEvent, StreamMark[] applied)
     {
-        _ = shared;
         Names = names;
         Values = values;
         Ends = ends;
@@ -61,33 +48,31 @@ public sealed class EntityValue
     }
 
     /// <summary>Upserted field names in ordinal order (arrays shared between entities with the same fields).</summary>
-    [JsonPropertyName("n")] public string[] Names { get; }
+    public string[] Names { get; }
 
     /// <summary>The fields' values, raw UTF-8 JSON one after another; field i ends at Ends[i].</summary>
-    [JsonPropertyName("v")] public byte[] Values { get; }
+    public byte[] Values { get; }
 
-    [JsonPropertyName("e")] public int[] Ends { get; }
+    public int[] Ends { get; }
 
     /// <summary>Each field's version; null when every field was last written by <see cref="LastUpsert"/>.</summary>
-    [JsonPropertyName("fv")] public EventVersion[]? Versions { get; }
+    public EventVersion[]? Versions { get; }
 
-    [JsonPropertyName("t")] public EventVersion? Tombstone { get; }
+    public EventVersion? Tombstone { get; }
 
-    [JsonPropertyName("u")] public EventVersion? LastUpsert { get; }
+    public EventVersion? LastUpsert { get; }
 
-    [JsonPropertyName("c")] public long EventCount { get; }
+    public long EventCount { get; }
 
-    [JsonPropertyName("l")] public StoredEvent? LastEvent { get; }
+    public StoredEvent? LastEvent { get; }
 
     /// <summary>Highest offset applied per stream, in ordinal order of the stream.</summary>
-    [JsonPropertyName("a")] public StreamMark[] Applied { get; }
+    public StreamMark[] Applied { get; }
 
-    [JsonIgnore]
     public bool Exists =>
         (LastUpsert is { } u && (Tombstone is not { } t1 || u > t1)) ||
         (LastEvent is { } e && (Tombstone is not { } t2 || e.Version > t2));
 
-    [JsonIgnore]
     public int FieldCount => Names.Length;
 
     private bool HasTableRow => LastUpsert is { } u && (Tombstone is not { } t || u > t);
@@ -199,7 +184,7 @@ public sealed class EntityValue
             default:
                 throw new ArgumentOutOfRangeException(nameof(e), e.Kind, "unknown event kind");
         }
-        return new EntityValue(names, values, ends, versions, tombstone, lastUpsert, eventCount, lastEvent, applied, shared: true);
+        return new EntityValue(names, values, ends, versions, tombstone, lastUpsert, eventCount, lastEvent, applied);
     }
 
     private static List<(string Name, byte[] Value, EventVersion Version)> Unpack(EntityValue? value)

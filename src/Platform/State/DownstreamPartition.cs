@@ -38,7 +38,7 @@ public abstract class DownstreamPartition<TChange> : PartitionActor
     }
 
     /// <summary>Registers the subclass's journal row type (the batches taken during one write, in its own wire format).</summary>
-    protected void RowType<TRow>() where TRow : class => Row<TRow>(row => ApplyRow(PartsOf(row), null));
+    protected void RowType<TRow>() where TRow : class => Row<TRow>(row => ApplyRow(PartsOf(row), null), row => PartsOf(row).Sum(p => p.Changes.Count));
 
     /// <summary>The journal row holding <paramref name="parts"/>.</summary>
     protected abstract object NewRow(IReadOnlyList<DownstreamRowPart<TChange>> parts);

@@ -39,6 +39,9 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     private long _changesSinceSnapshot;
     private int _tickPending;
     private IDisposable? _epochs;
+    private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
+    private long _recoveredFromSnapshot;
+    private long _rowsReplayed;
 
     protected PartitionActor(string region, string partitionId, EpochClock clock, StateOptions options)
     {
@@ -49,10 +52,18 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
         Options = options;
         PersistenceId = $"{region}-{partitionId}";
 
-        Recover<SnapshotOffer>(offer => RestoreSnapshot(offer.Snapshot));
+        Recover<SnapshotOffer>(offer =>
+        {
+            RestoreSnapshot(offer.Snapshot);
+            _recoveredFromSnapshot = offer.Metadata.SequenceNr;
+        });
         Recover<RecoveryCompleted>(_ =>
         {
             Recovered();
+            var took = System.Diagnostics.Stopwatch.GetElapsedTime(_started);
+            if (took > TimeSpan.FromSeconds(1))
+                Log.Info("{0} recovered in {1:0.0} s: {2} keys, snapshot at row {3}, {4} rows replayed", PersistenceId, took.TotalSeconds, KeyCount,
+                    _recoveredFromSnapshot, _rowsReplayed);
             CatchUp();
             Timers.StartPeriodicTimer("maintain", Maintain.Instance, TimeSpan.FromSeconds(1));
         });
@@ -101,10 +112,11 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     protected abstract int KeyCount { get; }
 
     /// <summary>Registers a journal row type: <paramref name="apply"/> runs during recovery exactly as after a live write.</summary>
-    protected void Row<TRow>(Action<TRow> apply) => Recover<TRow>(row =>
+    protected void Row<TRow>(Action<TRow> apply, Func<TRow, int> changes) => Recover<TRow>(row =>
     {
         apply(row);
-        _changesSinceSnapshot++;
+        _rowsReplayed++;
+        _changesSinceSnapshot += Math.Max(1, changes(row));
     });
 
     /// <summary>The next row from the work buffered since the last write (and how many changes it holds), or null when there is none.</summary>

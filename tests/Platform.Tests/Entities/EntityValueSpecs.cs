@@ -104,12 +104,27 @@ public sealed class EntityValueSpecs
     public void a_value_written_to_json_reads_back_the_same()
     {
         EntityValue? s = null;
-        s = EntityValue.Apply(s, Ev(1, 1, EventKind.Upsert, """{"balance": 5}"""), out _);
+        s = EntityValue.Apply(s, Ev(1, 1, EventKind.Upsert, """{"balance": 5, "owner": "ann"}"""), out _);
+        s = EntityValue.Apply(s, Ev(4, 3, EventKind.Upsert, """{"balance": 6}""", stream: "kafka:t/0"), out _);
         s = EntityValue.Apply(s, Ev(2, 2, EventKind.Event, """{"amount": 3}"""), out _);
         s = EntityValue.Apply(s, Ev(3, 0, EventKind.Delete), out _);
         var json = JsonSerializer.Serialize(s, SnapshotJson.Default.EntityValue);
-        var restored = JsonSerializer.Deserialize(json, SnapshotJson.Default.EntityValue);
-        Assert.Equal(Render(s!), Render(restored!));
+        var restored = JsonSerializer.Deserialize(json, SnapshotJson.Default.EntityValue)!;
+        var again = JsonSerializer.Deserialize(json, SnapshotJson.Default.EntityValue)!;
+
+        Assert.NotNull(s!.Versions);
+        Assert.Equal(Render(s), Render(restored));
+        Assert.Equal(s.LastEventData().GetRawText(), restored.LastEventData().GetRawText());
+        // Restored values share their names and streams again, as live ones do.
+        Assert.Same(restored.Names, again.Names);
+        Assert.Same(restored.Applied[0].Stream, again.Applied[0].Stream);
+    }
+
+    [Fact]
+    public void a_stored_value_whose_names_and_ends_disagree_is_refused()
+    {
+        var error = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize("""{"n":["a","b"],"v":"","e":[1],"c":0,"a":[]}""", SnapshotJson.Default.EntityValue));
+        Assert.Contains("2 field names", error.Message);
     }
 
     private static string Render(IReadOnlyList<IngestEvent> events)
