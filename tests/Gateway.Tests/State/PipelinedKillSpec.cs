@@ -18,7 +18,7 @@ public abstract class PipelinedKillSpec(JournalProvider provider, ITestOutputHel
 {
     private const int Cycles = 10;
     private const int Writers = 3;
-    private const int BatchesPerCycle = 8;
+    private const int BatchesPerCycle = 5;
     private const int KafkaRecords = 20_000;
     private const string Connector = "steady";
 
@@ -70,10 +70,12 @@ public abstract class PipelinedKillSpec(JournalProvider provider, ITestOutputHel
                 var before = await LatestEpoch(cluster);
                 _ready = false;
                 await cluster.KillAsync(0);
+                var restarting = DateTime.UtcNow;
                 await cluster.StartNodeAsync(0);
                 _ready = true;
                 var after = await LatestEpoch(cluster);
-                output.WriteLine($"kill {cycle}: epoch {before} before, {after} after the restart; {_batches} batches acknowledged, {_retried} sent again");
+                output.WriteLine($"kill {cycle}: epoch {before} before, {after} after the restart (ready in {(DateTime.UtcNow - restarting).TotalSeconds:0.0} s); " +
+                                 $"{_batches} batches acknowledged so far, {_retried} of them sent again");
                 Assert.True(after >= before, $"kill {cycle}: the restarted node numbers epochs from {after}, below {before} committed before the kill");
             }
         }
