@@ -36,6 +36,21 @@ public static class NodeClient
         return body;
     }
 
+    /// <summary>Posts to node <paramref name="node"/> of the cluster; status 0 when it is not running or does not answer.</summary>
+    public static async Task<(int Status, JsonElement Body)> TryPostJson(this NodeCluster cluster, int node, string path, string json)
+    {
+        if (!cluster.IsRunning(node)) return (0, default);
+        try
+        {
+            var (status, body, _) = await cluster[node].PostJson(path, json);
+            return (status, body);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            return (0, default);
+        }
+    }
+
     public static string Events(params object[] events) => JsonSerializer.Serialize(new { events });
 
     private static async Task<JsonElement> Body(HttpResponseMessage response)

@@ -164,19 +164,8 @@ public sealed class ClusterChaosSpec(ITestOutputHelper output) : JournalLifetime
     }
 
     /// <summary>Status 0: the node refused the connection or is not running.</summary>
-    private static async Task<(int Status, JsonElement Body)> Send(NodeCluster cluster, int node, string path, string body)
-    {
-        if (!cluster.IsRunning(node)) return (0, default);
-        try
-        {
-            var (status, answer, _) = await cluster[node].PostJson(path, body);
-            return (status, answer);
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
-        {
-            return (0, default);
-        }
-    }
+    private static Task<(int Status, JsonElement Body)> Send(NodeCluster cluster, int node, string path, string body) =>
+        cluster.TryPostJson(node, path, body);
 
     private async Task WaitForBatches(long count)
     {
