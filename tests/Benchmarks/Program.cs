@@ -1,7 +1,7 @@
 // The benchmark suite: every scenario in one invocation on this machine, written to OUT/benchmarks.md with
 // PNG charts in OUT/benchmarks/. `dotnet run -c Release --project tests/Benchmarks -- --out docs`;
 // `--quick` runs every scenario briefly (the test suite does, to test the instruments); `--postgres` puts the
-// nodes' journals on CONTEXTLAKE_TEST_POSTGRES instead of SQLite; `--only a,b` runs the named scenarios.
+// nodes' journals on PostgreSQL instead of SQLite (CONTEXTLAKE_TEST_POSTGRES, or a server of the suite's own); `--only a,b` runs the named scenarios.
 // A scenario is a `static Task<string> RunAsync(bool quick)` returning its Markdown section: add it below, one line.
 using System.Diagnostics;
 using System.Text;
@@ -19,6 +19,7 @@ using ContextLake.Benchmarks.Support;
     ("reads", DecisionReadScenario.RunAsync),
     ("comparison", ComparisonScenario.RunAsync),
     ("micro", MicroScenario.RunAsync),
+    ("restart", ContextLake.Benchmarks.Restart.MemoryRestartScenario.RunAsync),
     ("vectors", ContextLake.Benchmarks.Vectors.VectorScenario.RunAsync),
     ("subscriptions", ContextLake.Benchmarks.Subscriptions.SubscriptionScenario.RunAsync),
     ("cluster", ContextLake.Benchmarks.Cluster.ClusterScenario.RunAsync),
@@ -26,6 +27,7 @@ using ContextLake.Benchmarks.Support;
 
 var quick = args.Contains("--quick");
 if (args.Contains("--postgres")) Bench.Journal = ContextLake.Platform.Hosting.JournalProvider.PostgreSql;
+if (Bench.Journal == ContextLake.Platform.Hosting.JournalProvider.PostgreSql) await SuitePostgres.EnsureAsync();
 var outIndex = Array.IndexOf(args, "--out");
 var output = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : "docs");
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',');
@@ -53,6 +55,8 @@ foreach (var (name, run) in scenarios.Where(s => only is null || only.Contains(s
     }
     Console.Error.WriteLine($"benchmarks: {name} took {clock.Elapsed.TotalSeconds:0} s");
 }
+
+await SuitePostgres.StopAsync();
 
 var report = new StringBuilder();
 report.AppendLine("# ContextLake benchmarks");

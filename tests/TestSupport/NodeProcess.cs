@@ -36,6 +36,9 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The node's process id, for benchmarks that read /proc/PID or attach a profiler.</summary>
+    public int Id => _process.Id;
+
     /// <summary>Resident memory of the node process now, in bytes (Linux /proc), for benchmarks.</summary>
     public long ResidentBytes
     {

@@ -1,6 +1,5 @@
 // A PostgreSQL server of a test's own (initdb in a temporary folder, loopback port, wal_level=logical),
 // for tests that restart the server itself and so cannot share the one the test command started.
-using System.Diagnostics;
 
 namespace ContextLake.Testing;
 
@@ -58,13 +57,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private static async Task Run(string file, params string[] args)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await p.WaitForExitAsync(cts.Token);
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {await stderr}{await stdout}");
+        var (exit, output) = await Command.RunAsync(file, args, TimeSpan.FromMinutes(2));
+        if (exit != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({exit}): {output}");
     }
 }

@@ -29,6 +29,7 @@ public static class ClusterScenario
         string? failover = null;
         // One Kafka for every node (no connector runs here; without it each node would embed its own).
         using var kafka = new ContextLake.Connectors.Kafka.MockKafkaCluster();
+        await ContextLake.Benchmarks.Support.SuitePostgres.EnsureAsync();
         for (var size = 1; size <= 3; size++)
         {
             await using var journal = PostgresTestJournal.Create();

@@ -30,16 +30,16 @@ public abstract class ServingStorePipeline : IAsyncDisposable
     /// <summary>The decision read: every account's credit and debit total, in one request to the store.</summary>
     public abstract Task<(long Credits, long Debits)> ReadBalancesAsync();
 
-    /// <summary>Consumes partition 0 of the topic from the start until <paramref name="records"/> are applied; visibility per offset.</summary>
-    public Task RunAsync(string bootstrap, string topic, long records, Visibility visibility, TimeSpan deadline) => Task.Factory.StartNew(async () =>
+    /// <summary>Consumes the topics from the start until <paramref name="records"/> are applied; visibility per record.</summary>
+    public Task RunAsync(string bootstrap, BankTopics topics, long records, Visibility visibility, TimeSpan deadline) => Task.Factory.StartNew(async () =>
     {
         using var consumer = new ConsumerBuilder<Ignore, string>(new ConsumerConfig
         {
-            BootstrapServers = bootstrap, GroupId = $"{new string(Name.Where(char.IsAsciiLetterOrDigit).ToArray())}-{topic}", AutoOffsetReset = AutoOffsetReset.Earliest,
+            BootstrapServers = bootstrap, GroupId = $"{new string(Name.Where(char.IsAsciiLetterOrDigit).ToArray())}-{topics.Name}", AutoOffsetReset = AutoOffsetReset.Earliest,
             EnableAutoOffsetStore = false, EnableAutoCommit = true, AutoCommitIntervalMs = 1000,
             FetchWaitMaxMs = 1, SessionTimeoutMs = 6000, HeartbeatIntervalMs = 500,
         }).Build();
-        consumer.Subscribe(topic);
+        consumer.Subscribe(topics.Topics);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long applied = 0;
         var batch = new List<ConsumeResult<Ignore, string>>();
@@ -50,7 +50,7 @@ public abstract class ServingStorePipeline : IAsyncDisposable
                 var r = Next(consumer, TimeSpan.FromMilliseconds(100));
                 if (r is null || r.IsPartitionEOF) continue;
                 await ApplyOneAsync(Transfer.Parse(r.Message.Value));
-                visibility.Seen(r.Offset.Value, r.Offset.Value + 1);
+                visibility.Seen(topics.IndexOf(r.TopicPartition), topics.Partitions, r.Offset.Value, r.Offset.Value + 1);
                 consumer.StoreOffset(r);
                 applied++;
                 continue;
@@ -76,8 +76,11 @@ public abstract class ServingStorePipeline : IAsyncDisposable
                 debits[t.FromAccount] = debits.TryGetValue(t.FromAccount, out var d) ? (d.Sum + t.Amount, d.Count + 1) : (t.Amount, 1);
             }
             await ApplyBatchAsync(credits, debits);
-            visibility.Seen(batch[0].Offset.Value, batch[^1].Offset.Value + 1);
-            consumer.StoreOffset(batch[^1]);
+            foreach (var r in batch)
+            {
+                visibility.Seen(topics.IndexOf(r.TopicPartition), topics.Partitions, r.Offset.Value, r.Offset.Value + 1);
+                consumer.StoreOffset(r);
+            }
             applied += batch.Count;
         }
         consumer.Close();

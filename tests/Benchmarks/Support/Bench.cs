@@ -18,6 +18,9 @@ public static class Bench
 
     public static readonly TimeSpan NoTimeout = TimeSpan.FromMinutes(2);
 
+    /// <summary>A progress line on stderr (the report is written at the end): where a scenario is, and since when.</summary>
+    public static void Progress(string message) => Console.Error.WriteLine($"benchmarks:   {DateTime.Now:HH:mm:ss} {message}");
+
     public static string F(double value, string format = "0.00") => value.ToString(format, CultureInfo.InvariantCulture);
 
     public static async Task<JsonElement> Post(HttpClient http, string path, string json)
@@ -42,6 +45,19 @@ public static class Bench
         using var response = await http.GetAsync(path);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>Waits (long-polls of GET /v1/epoch, a minute each) until an epoch commits <paramref name="stream"/> up to <paramref name="offset"/>.</summary>
+    public static async Task WaitCommittedAsync(HttpClient http, string stream, long offset, TimeSpan deadline)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            using var response = await http.GetAsync($"v1/epoch?after={Uri.EscapeDataString(stream)}@{offset}&timeout=1m");
+            if (response.IsSuccessStatusCode) return;
+            if (clock.Elapsed > deadline || response.StatusCode != System.Net.HttpStatusCode.GatewayTimeout)
+                throw new TimeoutException($"{stream}@{offset} was not committed within {deadline} (last answer {(int)response.StatusCode})");
+        }
     }
 
     /// <summary>Waits until the configured views exist and are readable (created just after startup).</summary>

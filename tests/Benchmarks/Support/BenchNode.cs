@@ -1,5 +1,6 @@
 // One ContextLake node process for a scenario: a fresh journal (SQLite unless --postgres), the embedded-equivalent mock Kafka
-// cluster as its Kafka, no connectors file; the sample domain's views readable before it is handed out.
+// cluster as its Kafka, no connectors file; the sample domain's views readable before it is handed out. It can be killed
+// (SIGKILL) and started again on the same journal, Kafka and port, as an operator restarts a crashed node.
 using ContextLake.Connectors.Kafka;
 using ContextLake.Testing;
 
@@ -7,8 +8,11 @@ namespace ContextLake.Benchmarks.Support;
 
 public sealed class BenchNode : IAsyncDisposable
 {
-    private BenchNode(TestJournal journal, MockKafkaCluster kafka, NodeProcess node)
+    private readonly IReadOnlyDictionary<string, string> _environment;
+
+    private BenchNode(TestJournal journal, MockKafkaCluster kafka, NodeProcess node, IReadOnlyDictionary<string, string> environment)
     {
+        _environment = environment;
         Journal = journal;
         Kafka = kafka;
         Process = node;
@@ -20,8 +24,14 @@ public sealed class BenchNode : IAsyncDisposable
 
     public TestJournal Journal { get; }
     public MockKafkaCluster Kafka { get; }
-    public NodeProcess Process { get; }
+    public NodeProcess Process { get; private set; }
     public HttpClient Http { get; }
+
+    /// <summary>How long the first start on the empty journal took, from the process's start to /readyz 200.</summary>
+    public TimeSpan StartedIn { get; private init; }
+
+    /// <summary>CPU seconds the node process used for that first start.</summary>
+    public double StartCpuSeconds { get; private init; }
 
     public static async Task<BenchNode> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
@@ -36,26 +46,43 @@ public sealed class BenchNode : IAsyncDisposable
             ["ContextLake__Http__WriteTimeout"] = "00:03:00",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) environment[k] = v;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var node = await NodeProcess.StartReadyAsync(environment);
-        var bench = new BenchNode(journal, kafka, node);
+        var bench = new BenchNode(journal, kafka, node, environment) { StartedIn = clock.Elapsed, StartCpuSeconds = NodeUsage.ProcessCpuSeconds(node.Id) };
         await Bench.WaitReadable(bench.Http, "credits", "debits");
         return bench;
     }
 
-    /// <summary>Adds a Kafka connector mapping the topic's records to transfers (idField id); returns its stream of partition 0.</summary>
-    public async Task<string> AddTransferConnectorAsync(string name, string topic)
+    /// <summary>kill -9, then the node process started again on the same journal, Kafka and port; returns once it is started, not ready.</summary>
+    public async Task KillAndStartAgainAsync()
+    {
+        await Process.KillAsync();
+        var port = Process.Port;
+        await Process.DisposeAsync();
+        Process = NodeProcess.Start(_environment, port);
+    }
+
+    /// <summary>
+    /// Adds a Kafka connector mapping the records of <paramref name="topics"/> to transfers (idField id), <paramref name="batch"/> records
+    /// per run at most and <paramref name="buffer"/> records held per partition; returns the node's stream of each partition.
+    /// </summary>
+    public async Task<string[]> AddTransferConnectorAsync(string name, BankTopics topics, int batch = 500, int buffer = 1000)
     {
         await Bench.Post(Http, "v1/connectors", System.Text.Json.JsonSerializer.Serialize(new
         {
             name,
             config = new
             {
-                type = "kafka", topic, entityType = "transfer", idField = "id", batch = 500,
+                type = "kafka", topics = string.Join(",", topics.Topics), entityType = "transfer", idField = "id", batch, maxBufferPerPartition = buffer,
                 properties = new Dictionary<string, string> { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "500" },
             },
         }));
-        return $"kafka:{name}/{topic}/0";
+        return topics.Streams(name);
     }
+
+    /// <summary>Events a connector's runs have applied so far (`contextlake_ingest_events_total`): every record it read, or fewer when some were lost.</summary>
+    public async Task<long> IngestedAsync(string connector) =>
+        (long)Bench.Scraped(await Bench.GetText(Http, "metrics"), "contextlake_ingest_events_total{", $"connector=\"{connector}\"");
 
     public async ValueTask DisposeAsync()
     {

@@ -73,13 +73,6 @@ public static class DebianPackage
             throw new InvalidOperationException($"could not install the Debian package {package}; install it (apt-get install -y {package}) and run again");
     }
 
-    private static async Task<int> Run(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { UseShellExecute = false };
-        info.Environment["DEBIAN_FRONTEND"] = "noninteractive";
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        await p.WaitForExitAsync();
-        return p.ExitCode;
-    }
+    private static async Task<int> Run(string file, params string[] args) =>
+        (await Command.RunAsync(file, args, TimeSpan.FromMinutes(10), new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" })).ExitCode;
 }
