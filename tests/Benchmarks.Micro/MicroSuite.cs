@@ -17,7 +17,7 @@ public static class MicroSuite
     public static readonly Type[] Benchmarks =
     [
         typeof(AggregateAlgebraBenchmarks),
-        typeof(MvccReadFoldBenchmarks),
+        typeof(VersionedReadBenchmarks),
         typeof(EventSerializerBenchmarks),
     ];
 

@@ -34,7 +34,7 @@ public static class SubscriptionScenario
             feeds.Add(feed);
         }
 
-        // Warm-up, not measured: one write per card starts its view key actor and every feed's first read.
+        // Warm-up, not measured: one write per card creates its view key and every feed's first read.
         for (var c = 0; c < Cards; c++) await Write(http, $"bench-warm-{c}", c);
         foreach (var feed in feeds)
             if ((await feed.NextAsync(TimeSpan.FromSeconds(60)))?.Event != "change") throw new InvalidOperationException("no warm-up change");
