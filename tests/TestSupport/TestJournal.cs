@@ -13,6 +13,29 @@ public abstract class TestJournal : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 
+    /// <summary>
+    /// <paramref name="expression"/> (an aggregate such as COUNT(*) or MAX(sequence_number)) over one writer's rows of the
+    /// journal's <paramref name="table"/> ("journal" or "snapshot"), read straight from the database.
+    /// </summary>
+    public async Task<long> WriterScalarAsync(string expression, string table, string persistenceId)
+    {
+        await using System.Data.Common.DbConnection conn = Options.Provider == JournalProvider.Sqlite
+            ? new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(Options.DataDirectory, table == "snapshot" ? "snapshots.db" : "journal.db")}")
+            : new NpgsqlConnection(Options.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT {expression} FROM {table} WHERE persistence_id = @p";
+        var p = cmd.CreateParameter();
+        p.ParameterName = "p";
+        p.Value = persistenceId;
+        cmd.Parameters.Add(p);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
+    /// <summary>The writer's highest sequence number in the table, 0 without rows: a snapshot at the journal's is one with no tail.</summary>
+    public Task<long> SequenceAsync(string table, string persistenceId) =>
+        WriterScalarAsync("COALESCE(MAX(sequence_number), 0)", table, persistenceId);
+
     public static TestJournal Create(JournalProvider provider) => provider switch
     {
         JournalProvider.Sqlite => new SqliteTestJournal(),

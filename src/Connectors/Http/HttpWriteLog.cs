@@ -22,6 +22,10 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     {
         public static Flush Instance { get; } = new();
     }
+    private sealed record SnapshotWhenIdle
+    {
+        public static SnapshotWhenIdle Instance { get; } = new();
+    }
     private sealed record Admitted(long UpTo, Task<RunReport> Applied);
     private sealed record Applied(long UpTo);
     private sealed record SubmitFailed(Exception Cause);
@@ -46,7 +50,9 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     private bool _flushScheduled;
     private bool _submitting;
     private long _submittedUpTo;
-    private int _sinceSnapshot;
+    /// <summary>Events journaled (or replayed) since the last snapshot: the tail the next recovery would replay.</summary>
+    private long _sinceSnapshot;
+    private DateTime _lastWrite = DateTime.UtcNow;
 
     public HttpWriteLog(StreamRuns runs, WriteLogOptions options, EpochClock clock)
     {
@@ -59,7 +65,11 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
             if (offer.Snapshot is WriteLogSnapshot s) Restore(s);
         });
         Recover<WriteBatchRecord>(Record);
-        Recover<RecoveryCompleted>(_ => Submit());
+        Recover<RecoveryCompleted>(_ =>
+        {
+            Submit();
+            Timers.StartPeriodicTimer("snapshot-when-idle", SnapshotWhenIdle.Instance, TimeSpan.FromSeconds(1));
+        });
 
         Command<AppendWrites>(cmd =>
         {
@@ -87,6 +97,14 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
         {
             _submitting = false;
             Submit();
+        });
+        Command<SnapshotWhenIdle>(_ =>
+        {
+            // Quiet (nothing buffered, nothing waiting) for Writes:SnapshotWhenIdle: snapshot now rather than leave the
+            // tail to the next recovery.
+            if (_sinceSnapshot > 0 && _options.SnapshotWhenIdle > TimeSpan.Zero && _buffer.Count == 0 && _waiters.Count == 0 &&
+                DateTime.UtcNow - _lastWrite >= _options.SnapshotWhenIdle)
+                Snapshot();
         });
         Command<GetWriteLogPosition>(_ => Sender.Tell(new WriteLogPosition(StreamId, _nextOffset - 1, _appliedUpTo)));
         Command<SaveSnapshotSuccess>(ok => DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1)));
@@ -145,7 +163,7 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
         PersistAll(records, rec =>
         {
             Record(rec);
-            _sinceSnapshot++;
+            _lastWrite = DateTime.UtcNow;
             if (--remaining == 0)
             {
                 _persisting = new List<Buffered>();
@@ -156,6 +174,7 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
 
     private void Record(WriteBatchRecord rec)
     {
+        _sinceSnapshot += rec.Events.Count;
         for (var i = 0; i < rec.Events.Count; i++)
         {
             var offset = rec.Events[i].Offset;
@@ -208,14 +227,16 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
         _appliedUpTo = Math.Max(_appliedUpTo, applied.UpTo);
         _unapplied.RemoveAll(r => r.Events[^1].Offset <= _appliedUpTo);
         ReplyApplied();
-        if (_sinceSnapshot >= _options.SnapshotEvery)
-        {
-            _sinceSnapshot = 0;
-            SaveSnapshot(new WriteLogSnapshot(
-                _nextOffset, _appliedUpTo,
-                _keyOrder.Select(k => new IdempotencyEntry(k, _keys[k])).ToList(),
-                _unapplied.ToList()));
-        }
+        if (_sinceSnapshot >= _options.SnapshotEvery) Snapshot();
+    }
+
+    private void Snapshot()
+    {
+        _sinceSnapshot = 0;
+        SaveSnapshot(new WriteLogSnapshot(
+            _nextOffset, _appliedUpTo,
+            _keyOrder.Select(k => new IdempotencyEntry(k, _keys[k])).ToList(),
+            _unapplied.ToList()));
     }
 
     private void ReplyApplied()

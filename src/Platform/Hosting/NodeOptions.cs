@@ -67,6 +67,8 @@ public sealed class NodeOptions
         Check(Cluster.DrainPeriod >= TimeSpan.Zero && Cluster.DrainPeriod <= TimeSpan.FromMinutes(1), "Cluster:DrainPeriod",
             $"{Cluster.DrainPeriod} is outside 0..1 min");
 
+        Check(State.SnapshotWhenIdle >= TimeSpan.Zero && State.SnapshotWhenIdle <= TimeSpan.FromHours(1), "State:SnapshotWhenIdle",
+            $"{State.SnapshotWhenIdle} is outside 0..1 h");
         Check(State.Partitions is >= 1 and <= StateOptions.MaxPartitions, "State:Partitions", $"{State.Partitions} is outside 1..{StateOptions.MaxPartitions}");
         Check(State.SnapshotEvery is >= 1, "State:SnapshotEvery", $"{State.SnapshotEvery} must be at least 1");
         Check(State.RetryAfter >= TimeSpan.FromMilliseconds(100) && State.RetryAfter <= TimeSpan.FromMinutes(5), "State:RetryAfter",
@@ -76,6 +78,8 @@ public sealed class NodeOptions
 
         Check(Writes.IdempotencyKeys is >= 0, "Writes:IdempotencyKeys", $"{Writes.IdempotencyKeys} must not be negative");
         Check(Writes.SnapshotEvery is >= 1, "Writes:SnapshotEvery", $"{Writes.SnapshotEvery} must be at least 1");
+        Check(Writes.SnapshotWhenIdle >= TimeSpan.Zero && Writes.SnapshotWhenIdle <= TimeSpan.FromHours(1), "Writes:SnapshotWhenIdle",
+            $"{Writes.SnapshotWhenIdle} is outside 0..1 h");
         Check(Epochs.PublishInterval >= TimeSpan.FromMilliseconds(1) && Epochs.PublishInterval <= TimeSpan.FromSeconds(10),
             "Epochs:PublishInterval", $"{Epochs.PublishInterval} is outside 1 ms..10 s");
         Check(Epochs.History >= TimeSpan.FromSeconds(1), "Epochs:History", $"{Epochs.History} must be at least one second");
@@ -214,6 +218,12 @@ public sealed class StateOptions
     /// </summary>
     public int SnapshotEvery { get; set; } = 20_000;
 
+    /// <summary>
+    /// A partition that has written nothing for this long snapshots early, once the rows since its last snapshot hold an
+    /// eighth as many changes as it has keys: after a burst, a restart is its snapshot and no tail. Zero turns it off.
+    /// </summary>
+    public TimeSpan SnapshotWhenIdle { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>A run a partition has not confirmed after this long is sent again (the partitions drop what they have).</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(3);
 
@@ -229,6 +239,9 @@ public sealed class WriteLogOptions
     /// <summary>How many recent idempotency keys are remembered (and survive restarts).</summary>
     public int IdempotencyKeys { get; set; } = 100_000;
 
-    /// <summary>The HTTP write log snapshots after this many batches.</summary>
-    public int SnapshotEvery { get; set; } = 500;
+    /// <summary>The HTTP write log snapshots once this many events were journaled since its last snapshot.</summary>
+    public int SnapshotEvery { get; set; } = 100_000;
+
+    /// <summary>The write log, quiet (nothing buffered or waiting) for this long, snapshots what it journaled since its last snapshot. Zero turns it off.</summary>
+    public TimeSpan SnapshotWhenIdle { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -1,7 +1,7 @@
 // The HTTP write log's promises, on SQLite and PostgreSQL: offsets are gap-free and unique under
 // concurrent writers, a batch answers only once every partition it touches has it (its watermark is then
 // reported, so an epoch commits it), idempotency keys hold within a batch and across restarts (snapshots
-// included), and offsets continue where they stopped.
+// included, and the one it takes when quiet), and offsets continue where they stopped.
 using System.Text.Json;
 using Akka.Actor;
 using ContextLake.Connectors.Http;
@@ -20,9 +20,10 @@ namespace ContextLake.Connectors.Tests.Http;
 public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifetime(provider)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-    private Task<TestHost> Start(int snapshotEvery = 500)
+    private Task<TestHost> Start(int snapshotEvery = 100_000, TimeSpan? snapshotWhenIdle = null)
     {
         var options = new NodeOptions { Journal = Journal.Options, Writes = { SnapshotEvery = snapshotEvery } };
+        if (snapshotWhenIdle is { } idle) options.Writes.SnapshotWhenIdle = idle;
         var catalog = new ViewCatalog();
         var projections = new ViewProjections(catalog, options.State.Partitions);
         return TestHost.StartAsync(options,
@@ -94,6 +95,31 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
             var position = await host.Get<HttpWriteLogKey>().Ask<WriteLogPosition>(GetWriteLogPosition.Instance, Timeout);
             Assert.Equal(new WriteLogPosition(HttpWriteLog.StreamId, 8, 8), position);
             Assert.Equal(8, (await Read(host, "transfer", "y", 8)).EventCount);
+        }
+    }
+
+    [Fact]
+    public async Task a_quiet_write_log_snapshots_what_it_journaled_so_a_restart_replays_nothing()
+    {
+        const string log = "stream-" + HttpWriteLog.StreamId;
+        await using (var host = await Start(snapshotEvery: 1_000_000, snapshotWhenIdle: TimeSpan.FromMilliseconds(300)))
+        {
+            for (var i = 1; i <= 5; i++) await Append(host, Write("z", $"quiet-{i}"), Write("z"));
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while (await Journal.SequenceAsync("snapshot", log) < await Journal.SequenceAsync("journal", log))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the write log did not snapshot while quiet");
+                await Task.Delay(100);
+            }
+        }
+
+        await using (var host = await Start(snapshotEvery: 1_000_000, snapshotWhenIdle: TimeSpan.Zero))
+        {
+            // The snapshot alone carries the keys and the next offset.
+            var replay = await Append(host, Write("z", "quiet-3"), Write("z", "quiet-6"));
+            Assert.Equal([5L, 11L], replay.Offsets);
+            Assert.Equal(1, replay.Written);
+            Assert.Equal(11, (await Read(host, "transfer", "z", 11)).EventCount);
         }
     }
 }

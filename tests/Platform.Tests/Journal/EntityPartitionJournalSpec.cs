@@ -1,7 +1,7 @@
 // One contract for the entity partitions' journal, run on SQLite and on PostgreSQL: what is journaled
 // survives a restart of the actor system, a redelivered (stream, offset) changes nothing, a snapshot
-// plus the journal tail recover the same state, and a run costs one journal row per partition it touches.
-using System.Data.Common;
+// plus the journal tail recover the same state, a quiet partition snapshots its tail, and a run costs one
+// journal row per partition it touches.
 using System.Text.Json;
 using Akka.Actor;
 using ContextLake.Platform.Entities;
@@ -10,8 +10,6 @@ using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Ingest;
 using ContextLake.Platform.State;
 using ContextLake.Testing;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 using Xunit;
 
 namespace ContextLake.Platform.Tests.Journal;
@@ -109,7 +107,7 @@ public abstract class EntityPartitionJournalSpec(JournalProvider provider) : Jou
         }
         // Every run with new events was one row of the card's partition; runs of duplicates wrote nothing.
         var partition = KeyGroups.PartitionOf("card/c9", options.State.Partitions);
-        Assert.Equal(3, await Count("journal", $"entity-{partition}", snapshots: false));
+        Assert.Equal(3, await Journal.WriterScalarAsync("COUNT(*)", "journal", $"entity-{partition}"));
     }
 
     [Fact]
@@ -137,6 +135,49 @@ public abstract class EntityPartitionJournalSpec(JournalProvider provider) : Jou
     }
 
     [Fact]
+    public async Task a_quiet_partition_snapshots_its_whole_tail_and_none_when_turned_off()
+    {
+        var options = Options(snapshotEvery: 1_000_000);
+        options.State.SnapshotWhenIdle = TimeSpan.FromMilliseconds(300);
+        var events = Enumerable.Range(1, 40).Select(i => Ev("s", i, "merchant", $"m{i % 8}", EventKind.Upsert, $$"""{"n": {{i}}}""")).ToList();
+        await using (var host = await TestHost.StartAsync(options))
+        {
+            foreach (var run in events.Chunk(10)) await ApplyAsync(host, options, run);
+            // Every partition that took a row snapshots once it is quiet, at its last row: a restart replays nothing.
+            foreach (var p in events.Select(e => KeyGroups.PartitionOf($"merchant/{e.EntityId}", options.State.Partitions)).Distinct())
+            {
+                var id = $"entity-{p}";
+                var deadline = DateTime.UtcNow.AddSeconds(15);
+                while (await Sequence("snapshot", id) < await Sequence("journal", id))
+                {
+                    Assert.True(DateTime.UtcNow < deadline, $"{id} did not snapshot its tail while quiet");
+                    await Task.Delay(100);
+                }
+            }
+        }
+        await using (var host = await TestHost.StartAsync(options))
+        {
+            for (var m = 0; m < 8; m++)
+            {
+                var merchant = await Read(host, options, "merchant", $"m{m}");
+                Assert.True(merchant.Exists);
+                Assert.Equal(events.Where(e => e.EntityId == $"m{m}").Max(e => e.Offset), merchant.State["n"].GetInt64());
+            }
+        }
+
+        var off = Options(snapshotEvery: 1_000_000);
+        off.State.SnapshotWhenIdle = TimeSpan.Zero;
+        await using (var host = await TestHost.StartAsync(off))
+        {
+            await ApplyAsync(host, off, [Ev("s", 41, "merchant", "quiet", EventKind.Upsert, """{"n": 41}""")]);
+            await Task.Delay(2500);
+        }
+        var quiet = $"entity-{KeyGroups.PartitionOf("merchant/quiet", off.State.Partitions)}";
+        Assert.True(await Sequence("snapshot", quiet) < await Sequence("journal", quiet),
+            "State:SnapshotWhenIdle = 0 still snapshotted a quiet partition");
+    }
+
+    [Fact]
     public async Task a_different_partition_count_against_the_journal_refuses_to_start_naming_the_setting()
     {
         await using (await TestHost.StartAsync(Options()))
@@ -151,22 +192,9 @@ public abstract class EntityPartitionJournalSpec(JournalProvider provider) : Jou
         Assert.Null(await PartitionLayout.VerifyAsync(new Platform.Journal.JournalDatabase(changed.Journal), Options().State));
     }
 
-    private Task<long> SnapshotRows(string persistenceId) => Count("snapshot", persistenceId, snapshots: true);
+    private Task<long> SnapshotRows(string persistenceId) => Journal.WriterScalarAsync("COUNT(*)", "snapshot", persistenceId);
 
-    private async Task<long> Count(string table, string persistenceId, bool snapshots)
-    {
-        await using DbConnection conn = Provider == JournalProvider.Sqlite
-            ? new SqliteConnection($"Data Source={Path.Combine(Journal.Options.DataDirectory, snapshots ? "snapshots.db" : "journal.db")}")
-            : new NpgsqlConnection(Journal.Options.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = conn.CreateCommand();
-        cmd.CommandText = $"SELECT COUNT(*) FROM {table} WHERE persistence_id = @p";
-        var p = cmd.CreateParameter();
-        p.ParameterName = "p";
-        p.Value = persistenceId;
-        cmd.Parameters.Add(p);
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
-    }
+    private Task<long> Sequence(string table, string persistenceId) => Journal.SequenceAsync(table, persistenceId);
 }
 
 public sealed class SqliteEntityPartitionJournalSpec() : EntityPartitionJournalSpec(JournalProvider.Sqlite);
