@@ -79,6 +79,10 @@ public sealed class NodeUsage
         return (ticks.Sum() - ticks[3] - ticks[4]) / 100.0;
     }
 
+    /// <summary>A p99 read from histogram buckets: the bucket's upper bound, or past the last finite one.</summary>
+    internal static string P99(double seconds) =>
+        double.IsPositiveInfinity(seconds) ? "p99 past the histogram's largest bucket" : $"p99 ≤ {F(seconds * 1000, "0.#")} ms";
+
     /// <summary>The upper bound (seconds) of the histogram bucket holding quantile q of the observations between two scrapes.</summary>
     public static double HistogramQuantile(string before, string after, string histogram, string labels, double q)
     {
@@ -139,9 +143,9 @@ public sealed record UsageReport(
             {
                 $"journal rows, {r.Region} partitions",
                 $"{r.Rows:0} rows ({F(r.Rows / Wall, "0")}/s), {F(r.EventsPerRow, "0.0")} {(r.Region == "entity" ? "events" : "changes")} per row, " +
-                $"{F(r.MeanMs)} ms per row write (p99 ≤ {F(r.P99Seconds * 1000, "0.#")} ms)",
+                $"{F(r.MeanMs)} ms per row write ({NodeUsage.P99(r.P99Seconds)})",
             }),
-            ["runs applied (`contextlake_apply_seconds{phase=\"run\"}`)", $"{Runs:0} runs, {F(RunMeanMs)} ms mean from submit to applied everywhere (p99 ≤ {F(RunP99Seconds * 1000, "0.#")} ms)"],
+            ["runs applied (`contextlake_apply_seconds{phase=\"run\"}`)", $"{Runs:0} runs, {F(RunMeanMs)} ms mean from submit to applied everywhere ({NodeUsage.P99(RunP99Seconds)})"],
         ]));
         if (!throughput) return md.ToString();
         md.AppendLine(CpuBound
