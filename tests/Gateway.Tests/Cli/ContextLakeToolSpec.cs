@@ -119,8 +119,17 @@ public sealed class ContextLakeToolSpec(ThreeNodeCluster cluster) : IClassFixtur
         Assert.True(status == 200, body.ToString());
 
         // A region's sharded entities are its key-group partitions, one per shard, every one of them started.
+        // While the coordinator rebalances, a partition handed off between nodes is briefly on none of them: ask until
+        // every one is up (bounded), then check.
         var partitions = new StateOptions().Partitions;
         var regions = Rows(await ToolOk("sharding", "regions"), "TYPE", "NODE", "SHARDS", "ENTITIES");
+        string Total(string type) => regions.Single(r => r[0] == type && r[1] == "(all nodes)")[3];
+        for (var deadline = DateTime.UtcNow.AddSeconds(60);
+             (Total("entity") != partitions.ToString() || Total("view") != partitions.ToString()) && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(250);
+            regions = Rows(await ToolOk("sharding", "regions"), "TYPE", "NODE", "SHARDS", "ENTITIES");
+        }
         Assert.Equal(["entity", "(all nodes)"], regions.Single(r => r[0] == "entity" && r[1] == "(all nodes)")[..2]);
         Assert.Equal(partitions.ToString(), regions.Single(r => r[0] == "entity" && r[1] == "(all nodes)")[3]);
         Assert.Equal(partitions.ToString(), regions.Single(r => r[0] == "view" && r[1] == "(all nodes)")[3]);
