@@ -5,6 +5,7 @@
 // absent members are null or empty.
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using static ContextLake.Platform.Serialization.JsonTokens;
 using ContextLake.Platform.Events;
 
 namespace ContextLake.Platform.Entities;
@@ -176,10 +177,5 @@ public sealed class EntityValueJsonConverter : JsonConverter<EntityValue>
             marks.Add(new StreamMark(stream ?? throw new JsonException("an applied mark needs \"s\""), offset));
         }
         return marks.ToArray();
-    }
-
-    private static void Expect(ref Utf8JsonReader reader, JsonTokenType token, string what)
-    {
-        if (reader.TokenType != token) throw new JsonException($"expected {what}, found {reader.TokenType}");
     }
 }

@@ -4,6 +4,7 @@
 // out when the row is the event's own ([t, s, o], every row an event adds); a retracted row names its version.
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using static ContextLake.Platform.Serialization.JsonTokens;
 using ContextLake.Platform.Events;
 using ContextLake.Views.Algebra;
 
@@ -125,10 +126,5 @@ public sealed class KeyDeltaJsonConverter : JsonConverter<KeyDelta>
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             arguments.Add(reader.TokenType == JsonTokenType.Null ? null : JsonElement.ParseValue(ref reader));
         return arguments.ToArray();
-    }
-
-    private static void Expect(ref Utf8JsonReader reader, JsonTokenType token, string what)
-    {
-        if (reader.TokenType != token) throw new JsonException($"expected {what}, found {reader.TokenType}");
     }
 }
