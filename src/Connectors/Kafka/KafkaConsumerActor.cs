@@ -1,6 +1,9 @@
 // The one owner of a Kafka consumer: it alone calls Consume, so librdkafka's rebalance callbacks run
 // inside its own message handling; it buffers records per partition up to a limit, pauses a partition whose
 // buffer is full because its sub-source asks for nothing (that is the backpressure) and batches commits.
+// librdkafka keeps a partition's pause flag across a revoke and a later assignment of the same partition
+// (confluentinc/librdkafka#1849), so the actor tracks that flag per partition, not per assignment, and
+// resumes a re-assigned partition that was paused before.
 using System.Diagnostics;
 using Akka;
 using Akka.Actor;
@@ -22,9 +25,12 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
         public Queue<ConsumeResult<byte[]?, byte[]?>> Buffer { get; } = new();
         public IActorRef? Stage { get; set; }
         public bool Demand { get; set; }
-        public bool Paused { get; set; }
         // Its sub-source was cancelled: nobody reads this partition until it is assigned again.
         public bool Released { get; set; }
+        // Assigned while librdkafka still held it paused from an earlier assignment: once resumed it is sought to
+        // the assigned start, since a resume right after an assignment can make librdkafka drop the start offset
+        // (confluentinc/librdkafka#2190) and fetch on from where the earlier assignment stopped.
+        public Offset? SeekOnResume { get; set; }
     }
 
     private sealed record Poll
@@ -43,6 +49,8 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
 
     private readonly Dictionary<TopicPartition, PartitionState> _partitions = new();
     private readonly Dictionary<TopicPartition, long> _pendingCommits = new();
+    // Partitions librdkafka holds paused: kept across assignments, since librdkafka keeps the flag too.
+    private readonly HashSet<TopicPartition> _paused = new();
     private readonly List<IActorRef> _commitWaiters = new();
     private IConsumer<byte[]?, byte[]?>? _consumer;
     private IActorRef? _source;
@@ -208,19 +216,17 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
         if (state.Buffer.Count >= _settings.MaxBufferPerPartition)
         {
             // Already fetched beyond what may be held: rewind so the record is fetched again after resume.
-            PauseNow(result.TopicPartition, state);
+            PauseNow(result.TopicPartition);
             Consumer.Seek(result.TopicPartitionOffset);
             return;
         }
         state.Buffer.Enqueue(result);
-        if (state.Buffer.Count >= _settings.MaxBufferPerPartition) PauseNow(result.TopicPartition, state);
+        if (state.Buffer.Count >= _settings.MaxBufferPerPartition) PauseNow(result.TopicPartition);
     }
 
-    private void PauseNow(TopicPartition partition, PartitionState state)
+    private void PauseNow(TopicPartition partition)
     {
-        if (state.Paused) return;
-        Consumer.Pause([partition]);
-        state.Paused = true;
+        if (_paused.Add(partition)) Consumer.Pause([partition]);
     }
 
     // Hand each partition that asked for records everything it has buffered; the request is then answered.
@@ -247,12 +253,26 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
         foreach (var (partition, state) in _partitions)
         {
             var fetch = !state.Released && state.Buffer.Count < _settings.MaxBufferPerPartition;
-            if (fetch && state.Paused) resume.Add(partition);
-            else if (!fetch && !state.Paused) pause.Add(partition);
-            state.Paused = !fetch;
+            if (fetch && _paused.Remove(partition)) resume.Add(partition);
+            else if (!fetch && _paused.Add(partition)) pause.Add(partition);
         }
         if (pause.Count > 0) Consumer.Pause(pause);
-        if (resume.Count > 0) Consumer.Resume(resume);
+        if (resume.Count == 0) return;
+        Consumer.Resume(resume);
+        foreach (var partition in resume)
+        {
+            var state = _partitions[partition];
+            if (state.SeekOnResume is not { } start) continue;
+            state.SeekOnResume = null;
+            try
+            {
+                Consumer.Seek(new TopicPartitionOffset(partition, start));
+            }
+            catch (KafkaException ex)
+            {
+                _log.Warning("seeking re-assigned {0} to {1} failed: {2}", partition, start, ex.Error.Reason);
+            }
+        }
     }
 
     private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
@@ -271,8 +291,12 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
             }
             // Returning the positions from the handler makes librdkafka start fetching there: no fetch from the
             // committed offset happens first, so nothing before the requested start is ever delivered.
-            positions.Add(new TopicPartitionOffset(partition, start is { } s ? new Offset(s) : Offset.Unset));
-            var state = new PartitionState(++_nextEpoch);
+            var position = start is { } s ? new Offset(s) : Offset.Unset;
+            positions.Add(new TopicPartitionOffset(partition, position));
+            var state = new PartitionState(++_nextEpoch)
+            {
+                SeekOnResume = _paused.Contains(partition) && position != Offset.Unset ? position : null,
+            };
             // Fetching starts right away and fills the buffer while the sub-source is being materialized.
             _partitions[partition] = state;
             _source?.Tell(new PartitionAssigned(partition, state.Epoch));
@@ -407,7 +431,7 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
 
     private KafkaConsumerStatus Status() => new(
         _partitions.Keys.ToList(),
-        _partitions.Where(p => p.Value.Paused).Select(p => p.Key).ToList(),
+        _partitions.Keys.Where(_paused.Contains).ToList(),
         _partitions.ToDictionary(p => p.Key, p => p.Value.Buffer.Count),
         // librdkafka caches each partition's high watermark from fetch responses: no broker round trip here.
         _partitions.Keys

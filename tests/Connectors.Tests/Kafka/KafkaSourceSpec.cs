@@ -255,4 +255,47 @@ public sealed class KafkaSourceSpec : Akka.TestKit.Xunit2.TestKit, IDisposable
         await control.StopAsync();
         AssertContiguous(received, 0, total, "partition 0");
     }
+
+    [Fact]
+    public async Task a_partition_paused_when_it_was_revoked_is_read_again_when_it_comes_back()
+    {
+        const int max = 50;
+        const int total = 1000;
+        var topic = NewTopic();
+        Produce(topic, perPartition: total, onlyPartition: 0);
+
+        // Partition 0's first sub-source asks for nothing, so the partition is paused; every later one reads all it gets.
+        var firstRun = new TaskCompletionSource();
+        var later = new ConcurrentQueue<SubRun>();
+        var first = KafkaSources.Partitioned(Sys, Settings("g-paused-back", topic, maxBuffer: max), tp => tp.Partition.Value == 0 ? 0 : null)
+            .To(Sink.ForEach<(TopicPartition Partition, Source<ConsumeResult<byte[]?, byte[]?>, NotUsed> Records)>(p =>
+            {
+                if (p.Partition.Partition.Value != 0) p.Records.RunWith(Sink.Ignore<ConsumeResult<byte[]?, byte[]?>>(), _mat);
+                else if (firstRun.TrySetResult())
+                    p.Records.WithAttributes(Attributes.CreateInputBuffer(1, 1))
+                        .RunWith(Sink.Queue<ConsumeResult<byte[]?, byte[]?>>().WithAttributes(Attributes.CreateInputBuffer(1, 1)), _mat);
+                else
+                {
+                    var run = new SubRun(p.Partition);
+                    run.Completion = p.Records.RunForeach(r => run.Records.Enqueue(r), _mat);
+                    later.Enqueue(run);
+                }
+            }))
+            .Run(_mat);
+        var partition = new TopicPartition(topic, 0);
+        await Eventually(async () => (await first.StatusAsync()).Paused.Contains(partition), "partition 0 is paused");
+
+        // A second member joins and leaves: every partition is revoked from the first member and assigned to it again.
+        var second = Consume(Settings("g-paused-back", topic));
+        await Eventually(() => second.Runs.Count > 0, "the second member got partitions");
+        await second.Control.StopAsync();
+        await Eventually(async () => (await first.StatusAsync()).Assigned.Count == Partitions, "the first member has every partition again");
+
+        // librdkafka kept partition 0 paused across the rebalance; the consumer resumes it, from the assigned start.
+        await Eventually(() => later.LastOrDefault() is { } run && run.Partition.Equals(partition) && run.Records.Count >= total,
+            "the re-assigned partition 0 delivered every record");
+        await first.StopAsync();
+        var last = later.Last(r => r.Partition.Equals(partition));
+        AssertContiguous(last.Offsets, 0, total, "partition 0 after it came back");
+    }
 }
