@@ -9,6 +9,7 @@ using ContextLake.Gateway.Connectors;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Operations;
 using ContextLake.Gateway.Reads;
+using ContextLake.Gateway.Resp;
 using ContextLake.Gateway.Subscriptions;
 using ContextLake.Gateway.Views;
 using ContextLake.Gateway.Writes;
@@ -44,7 +45,17 @@ catch (InvalidOperationException ex)
 }
 
 var adminOptions = builder.Configuration.GetSection(AdminOptions.Section).Get<AdminOptions>() ?? new AdminOptions();
-var errors = options.Validate().Concat(adminOptions.Validate()).ToList();
+RespOptions respOptions;
+try
+{
+    respOptions = builder.Configuration.GetSection(RespOptions.Section).Get<RespOptions>() ?? new RespOptions();
+}
+catch (InvalidOperationException ex)
+{
+    Console.Error.WriteLine($"contextlake: bad configuration: {ex.Message}");
+    return 2;
+}
+var errors = options.Validate().Concat(adminOptions.Validate()).Concat(respOptions.Validate()).ToList();
 EntitySchemas schemas = new(new Dictionary<string, IReadOnlyDictionary<string, ColumnType>>());
 if (errors.Count == 0)
 {
@@ -120,9 +131,15 @@ catch (Exception ex) when (ex is ConnectorConfigException or System.Text.Json.Js
 }
 var deadLetters = new DeadLetterStore(journal);
 
-builder.WebHost.UseUrls(options.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.Http.MaxBodyBytes);
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Limits.MaxRequestBodySize = options.Http.MaxBodyBytes;
+    k.ListenHttp(options.Http.Urls);
+    k.ListenResp(respOptions);
+});
 builder.Services.AddSingleton(options);
+builder.Services.AddSingleton(adminOptions);
+builder.Services.AddSingleton(respOptions);
 builder.Services.AddSingleton(journal);
 builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton(catalog);
@@ -163,7 +180,21 @@ app.MapSubscriptionEndpoints();
 app.MapConnectorEndpoints();
 app.MapAdminEndpoints(adminOptions);
 
-app.Logger.LogInformation("ContextLake node: journal {Provider}, HTTP {Urls}", options.Journal.Provider, options.Http.Urls);
-await app.RunAsync();
+app.Logger.LogInformation("ContextLake node: journal {Provider}, HTTP {Urls}, Redis protocol {Resp}", options.Journal.Provider, options.Http.Urls,
+    string.IsNullOrWhiteSpace(respOptions.Urls) ? "off" : respOptions.Urls);
+try
+{
+    await app.StartAsync();
+}
+catch (IOException ex)
+{
+    // A port taken by another process: say which setting names it.
+    Console.Error.WriteLine($"contextlake: cannot listen (settings {NodeOptions.Section}:Http:Urls '{options.Http.Urls}', {RespOptions.Section}:Urls '{respOptions.Urls}'): {ex.Message}");
+    await app.DisposeAsync();
+    embeddedKafka?.Dispose();
+    return 2;
+}
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
 embeddedKafka?.Dispose();
 return 0;

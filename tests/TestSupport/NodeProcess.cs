@@ -1,5 +1,6 @@
-// A ContextLake node as a user runs it: `dotnet ContextLake.Gateway.dll` in its own process, on a free
-// loopback port, stopped gracefully (SIGTERM) or killed (SIGKILL) by the test.
+// A ContextLake node as a user runs it: `dotnet ContextLake.Gateway.dll` in its own process, on free loopback
+// ports (HTTP, and the Redis protocol's, so that nodes side by side never meet on its default port), stopped
+// gracefully (SIGTERM) or killed (SIGKILL) by the test.
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -13,10 +14,11 @@ public sealed class NodeProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private NodeProcess(Process process, int port)
+    private NodeProcess(Process process, int port, int respPort)
     {
         _process = process;
         Port = port;
+        RespPort = respPort;
         BaseAddress = new Uri($"http://127.0.0.1:{port}/");
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         process.OutputDataReceived += (_, e) => Append(e.Data);
@@ -26,6 +28,12 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>Where the node speaks the Redis protocol (ContextLake:Resp:Urls), on loopback; 0 when the test turned it off.</summary>
+    public int RespPort { get; }
+
+    /// <summary>The Redis protocol endpoint as a StackExchange.Redis configuration string names it.</summary>
+    public string RespEndpoint => $"127.0.0.1:{RespPort}";
     public Uri BaseAddress { get; }
     public HttpClient Http { get; }
 
@@ -55,6 +63,9 @@ public sealed class NodeProcess : IAsyncDisposable
     public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, int port = 0)
     {
         port = port == 0 ? FreePort() : port;
+        var respPort = environment.TryGetValue("ContextLake__Resp__Urls", out var respUrls)
+            ? (respUrls.Length == 0 ? 0 : int.Parse(respUrls[(respUrls.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            : FreePort();
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -64,10 +75,11 @@ public sealed class NodeProcess : IAsyncDisposable
         };
         info.ArgumentList.Add(GatewayDll);
         info.Environment["ContextLake__Http__Urls"] = $"http://127.0.0.1:{port}";
+        info.Environment["ContextLake__Resp__Urls"] = respPort == 0 ? "" : $"127.0.0.1:{respPort}";
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         foreach (var (k, v) in environment) info.Environment[k] = v;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the node process");
-        return new NodeProcess(process, port);
+        return new NodeProcess(process, port, respPort);
     }
 
     /// <summary>Starts a node and waits until /readyz answers 200.</summary>

@@ -32,6 +32,9 @@ public sealed class GroupAggregate
     private Pane? _whole;
     private long _late;
     private long? _max;
+    // A windowless view's values, computed on the first read. A published version is never applied to again (the owner
+    // folds into a clone), so readers on any thread share it; Apply forgets it for the versions still being built.
+    private GroupValues? _wholeValues;
 
     public GroupAggregate(ViewDefinition view)
         : this(view, WindowLayout.For(view), EmptyPanes, null, 0, null)
@@ -60,6 +63,7 @@ public sealed class GroupAggregate
             throw new ArgumentException(
                 $"view {_view.Name}: a delta carries {delta.Arguments.Count} arguments for {_view.Aggregates.Count} aggregates", nameof(delta));
         if (delta.Weight == 0) return;
+        _wholeValues = null;
 
         var t = WindowLayout.Ticks(delta.EventTime);
         if (_max is { } seen && _layout.IsLate(t, seen))
@@ -114,7 +118,7 @@ public sealed class GroupAggregate
         switch (_layout.Kind)
         {
             case WindowKind.None:
-                return Values(_whole is { } whole ? [whole] : [], null);
+                return _wholeValues ??= Values(_whole is { } whole ? [whole] : [], null);
             case WindowKind.Tumbling:
             {
                 var end = WindowLayout.FloorTo(t, _layout.Size) + _layout.Size;
