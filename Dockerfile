@@ -9,5 +9,5 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /out .
 # HTTP (gateway, /healthz, /readyz, /metrics) and Akka remoting; the settings in appsettings.json name both.
-EXPOSE 8080 4053
+EXPOSE 8080 4053 6379
 ENTRYPOINT ["dotnet", "ContextLake.Gateway.dll"]

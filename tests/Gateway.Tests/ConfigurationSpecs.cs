@@ -1,4 +1,4 @@
-// A bad configuration value stops the node at startup with a message naming the setting.
+// A bad configuration value, or a port it names that is taken, stops the node at startup with a message naming the setting.
 using ContextLake.Testing;
 using Xunit;
 
@@ -14,7 +14,33 @@ public sealed class ConfigurationSpecs
         { "ContextLake__Cluster__Port", "99999", "ContextLake:Cluster:Port" },
         { "ContextLake__Journal__Provider", "postgresql", "ContextLake:Journal:ConnectionString" },
         { "ContextLake__Admin__Token", "short", "ContextLake:Admin:Token" },
+        { "ContextLake__Resp__Urls", "redis-host", "ContextLake:Resp:Urls" },
+        { "ContextLake__Resp__MaxKeysPerCommand", "0", "ContextLake:Resp:MaxKeysPerCommand" },
     };
+
+    [Fact]
+    public async Task a_redis_protocol_port_taken_by_another_process_stops_startup_naming_the_setting()
+    {
+        var dir = Directory.CreateTempSubdirectory("contextlake-config-").FullName;
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        try
+        {
+            await using var node = NodeProcess.Start(new Dictionary<string, string>
+            {
+                ["ContextLake__Journal__DataDirectory"] = dir,
+                ["ContextLake__Resp__Urls"] = $"127.0.0.1:{port}",
+            });
+            Assert.Equal(2, await node.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains("cannot listen", node.Output);
+            Assert.Contains($"ContextLake:Resp:Urls '127.0.0.1:{port}'", node.Output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]

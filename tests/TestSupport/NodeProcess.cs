@@ -64,7 +64,7 @@ public sealed class NodeProcess : IAsyncDisposable
     {
         port = port == 0 ? FreePort() : port;
         var respPort = environment.TryGetValue("ContextLake__Resp__Urls", out var respUrls)
-            ? (respUrls.Length == 0 ? 0 : int.Parse(respUrls[(respUrls.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            ? (int.TryParse(respUrls[(respUrls.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture, out var given) ? given : 0)
             : FreePort();
         var info = new ProcessStartInfo("dotnet")
         {

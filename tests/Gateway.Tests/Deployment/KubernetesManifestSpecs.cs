@@ -93,16 +93,21 @@ public sealed partial class KubernetesManifestSpecs
         var httpPort = settings.Http.Urls.Split(';').Select(u => new Uri(u).Port).Single();
         Assert.Equal(httpPort, ContainerPort("http"));
         Assert.Equal(settings.Cluster.Port, ContainerPort("remoting"));
+        var resp = _k8s.Settings<ContextLake.Gateway.Resp.RespOptions>(StatefulSet, NodeContainer, SettingsJson, $"{Nodes}-0", ContextLake.Gateway.Resp.RespOptions.Section);
+        Assert.Empty(resp.Validate());
+        var respEndpoint = Assert.Single(resp.Endpoints());
+        Assert.Equal(respEndpoint.Port, ContainerPort("resp"));
+        Assert.True(System.Net.IPAddress.Any.Equals(respEndpoint.Address), $"the Redis protocol listens on {respEndpoint}: pods are reached on their pod address, not loopback");
 
         foreach (var service in _k8s.OfKind("Service").Where(s => (string?)s.Spec["selector"]?["app.kubernetes.io/name"] == Nodes))
             foreach (var port in service.Spec["ports"]!.AsArray())
             {
                 var target = Manifest.Str(port!["targetPort"]);
-                Assert.True(target is "http" or "remoting", $"service {service.Name} targets '{target}', not a named port of the node container");
+                Assert.True(target is "http" or "remoting" or "resp", $"service {service.Name} targets '{target}', not a named port of the node container");
             }
 
         var exposed = ExposeLine().Match(_k8s.Dockerfile).Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse);
-        Assert.Equal(new[] { ContainerPort("http"), ContainerPort("remoting") }.Order(), exposed.Order());
+        Assert.Equal(new[] { ContainerPort("http"), ContainerPort("remoting"), ContainerPort("resp") }.Order(), exposed.Order());
     }
 
     [Fact]

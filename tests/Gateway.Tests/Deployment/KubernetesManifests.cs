@@ -93,14 +93,18 @@ public sealed class KubernetesManifests
 
     /// <summary>What the node in pod <paramref name="podName"/> binds: the mounted settings file, then its environment
     /// (ContextLake__A__B is ContextLake:A:B), exactly the order ASP.NET's configuration applies them.</summary>
-    public NodeOptions NodeSettings(Manifest workload, string container, string settingsJson, string podName)
+    public NodeOptions NodeSettings(Manifest workload, string container, string settingsJson, string podName) =>
+        Settings<NodeOptions>(workload, container, settingsJson, podName, NodeOptions.Section);
+
+    /// <summary>One section of what the node in pod <paramref name="podName"/> binds (e.g. ContextLake:Resp), as <see cref="NodeSettings"/>.</summary>
+    public T Settings<T>(Manifest workload, string container, string settingsJson, string podName, string section) where T : new()
     {
         var env = Environment(workload, container, podName)
             .Where(kv => kv.Key.StartsWith(NodeOptions.Section + "__", StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key.Replace("__", ":", StringComparison.Ordinal), kv => (string?)kv.Value);
         using var json = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(settingsJson));
         var configuration = new ConfigurationBuilder().AddJsonStream(json).AddInMemoryCollection(env).Build();
-        return configuration.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? throw new InvalidOperationException("no ContextLake section");
+        return configuration.GetSection(section).Get<T>() ?? new T();
     }
 
     private static JsonNode? ToJson(YamlNode node) => node switch
