@@ -28,7 +28,8 @@ public sealed record WindowDoc(DateTimeOffset Start, DateTimeOffset End);
 
 /// <summary>A view key's answer; <see cref="Exists"/> (not in the HTTP answer) is whether any row reached the key, for the Redis protocol's nil.</summary>
 public sealed record ViewKeyDoc(string View, string Key, IReadOnlyDictionary<string, JsonElement> Values, WindowDoc? Window, long? Late,
-    [property: System.Text.Json.Serialization.JsonIgnore] bool Exists = true);
+    [property: System.Text.Json.Serialization.JsonIgnore] bool Exists = true,
+    [property: System.Text.Json.Serialization.JsonIgnore] ContextLake.Views.Algebra.GroupValues? Group = null);
 
 public sealed record SimilarHitDoc(string Id, float Score, IReadOnlyDictionary<string, JsonElement> Fields);
 
@@ -205,7 +206,7 @@ public sealed class StateReader(
         if (values.Refused is { } reason) return (null, Problem.BadRequest("Invalid read", $"{where}: {reason}"));
         return (new ViewKeyDoc(read.View, read.Key, values.Values,
             values.WindowStart is { } ws && values.WindowEnd is { } we ? new WindowDoc(ws, we) : null,
-            view.Definition.Window is null ? null : values.Late, values.Exists), null);
+            view.Definition.Window is null ? null : values.Late, values.Exists, values.Group), null);
     }
 
     private static EntityDoc EntityDocOf(EntityReadResult r) => new(r.Key.Type, r.Key.Id, r.Exists, r.State,

@@ -331,6 +331,11 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
     /// <summary>GET's value: the key's fields as one JSON object ({"total":5,"n":1}), or nil.</summary>
     private void Value(RespWriter w, object? result)
     {
+        if (result is ViewKeyDoc { Exists: true, Group: { } group })
+        {
+            w.Bulk(group.Json);
+            return;
+        }
         if (Fields(result) is not { } fields)
         {
             w.Null();

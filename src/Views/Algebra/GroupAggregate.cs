@@ -6,7 +6,30 @@ using ContextLake.Views.Definitions;
 namespace ContextLake.Views.Algebra;
 
 /// <summary>The aggregates of one group as of a read; <see cref="Window"/> is null for views without a window.</summary>
-public sealed record GroupValues(IReadOnlyDictionary<string, JsonElement> Values, WindowBounds? Window, long Late);
+public sealed record GroupValues(IReadOnlyDictionary<string, JsonElement> Values, WindowBounds? Window, long Late)
+{
+    private byte[]? _json;
+
+    /// <summary>The values as one compact JSON object (UTF-8), written on first use: a windowless key's values are shared
+    /// by every reader of its version, so a Redis GET of it is a copy.</summary>
+    public byte[] Json => _json ??= Write(Values);
+
+    private static byte[] Write(IReadOnlyDictionary<string, JsonElement> values)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            foreach (var (field, value) in values)
+            {
+                json.WritePropertyName(field);
+                value.WriteTo(json);
+            }
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}
 
 /// <summary>
 /// The event-time range a read covered: [Start, End) for tumbling, hopping and session windows;

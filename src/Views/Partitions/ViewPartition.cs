@@ -176,7 +176,7 @@ public static class ViewReads
         try
         {
             var values = (aggregate ?? new GroupAggregate(definition)).Read(read.At, read.Span);
-            return new ViewKeyValues(values.Values, values.Window?.Start, values.Window?.End, values.Late, Exists: aggregate is not null);
+            return new ViewKeyValues(values.Values, values.Window?.Start, values.Window?.End, values.Late, Exists: aggregate is not null, Group: values);
         }
         catch (InvalidWindowReadException ex)
         {
