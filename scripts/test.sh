@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test. Installs PostgreSQL, kcat and redis-server from Debian's packages when missing, starts a throwaway
+# Runs every test. Installs PostgreSQL, kcat, redis-server and python3-redis from Debian's packages when missing, starts a throwaway
 # server (initdb in a temporary folder, loopback port, wal_level=logical), runs the whole solution's
 # tests against it and SQLite, stops the server, and ends with one "N passed, N failed" line.
 set -euo pipefail
@@ -24,6 +24,13 @@ if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; 
   echo "test.sh: installing redis-server (Debian package)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1 ||
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+fi
+
+# redis-py (Debian's python3-redis) is one of the Redis clients the Redis protocol specs read the node with.
+if ! /usr/bin/python3 -c "import redis" >/dev/null 2>&1; then
+  echo "test.sh: installing python3-redis (Debian package)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-redis >/dev/null 2>&1 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-redis >/dev/null; }
 fi
 
 PGROOT="$(mktemp -d /tmp/contextlake-pg.XXXXXX)"

@@ -191,6 +191,32 @@ public sealed class RespProtocolSpec(SqliteNodeFixture fixture) : IClassFixture<
         Assert.Contains("total", stdout);
     }
 
+    [Fact]
+    public async Task redis_py_reads_the_node_with_only_its_port_changed()
+    {
+        await Bank.WaitForViewsAsync(Node);
+        var last = await Write(Transfer("py-1", "py-a", "py-b", 6), Transfer("py-2", "py-a", "py-b", 1.5m));
+        // Debian's python3-redis (redis-py 4), as a Python service would use it.
+        var script = string.Join("\n",
+            "import json, sys, redis",
+            $"r = redis.Redis(host='127.0.0.1', port={Node.RespPort}, decode_responses=True)",
+            "assert r.ping()",
+            $"assert r.execute_command('CONTEXTLAKE.AFTER', 'http:writes@{last}') == 'OK'",
+            "a, b = r.mget(['view:credits:py-b', 'view:credits:py-never'])",
+            "assert json.loads(a) == {'total': 7.5, 'n': 2}, a",
+            "assert b is None, b",
+            "assert r.hgetall('view:debits:py-a') == {'total': '7.5', 'n': '2'}, r.hgetall('view:debits:py-a')",
+            "assert json.loads(r.execute_command('CONTEXTLAKE.EPOCH'))['vector']['http:writes'] >= " + last.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "try:",
+            "    r.set('view:credits:py-b', 1)",
+            "    sys.exit('SET was accepted')",
+            "except redis.ResponseError as e:",
+            "    assert 'would write' in str(e), str(e)",
+            "print('ok')");
+        var (code, stdout) = await Command.RunAsync("/usr/bin/python3", ["-c", script], TimeSpan.FromSeconds(60));
+        Assert.True(code == 0 && stdout.Contains("ok", StringComparison.Ordinal), $"redis-py exited {code}: {stdout}");
+    }
+
     private static void AssertSameJson(JsonElement expected, RedisValue actual)
     {
         Assert.False(actual.IsNull, $"expected {expected}, got nil");
