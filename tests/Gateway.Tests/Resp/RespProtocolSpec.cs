@@ -3,7 +3,6 @@
 // answers, absent keys are nil, the connection's read point (CONTEXTLAKE.AFTER, AT, TIMEOUT) works like the HTTP
 // read's after, epoch and timeout, RESP3 attributes carry the epoch on request, writes and unknown commands are
 // errors that name the command and leave the connection usable, and with an admin token set AUTH is required.
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using ContextLake.Gateway.Tests.Epochs;
@@ -141,19 +140,19 @@ public sealed class RespProtocolSpec(SqliteNodeFixture fixture) : IClassFixture<
     {
         await Bank.WaitForViewsAsync(Node);
         var last = await Write(Transfer("attr-1", "attr-a", "attr-b", 3));
-        using var socket = new RawConnection(Node.RespPort);
-        Assert.StartsWith("-ERR attributes are part of RESP3", await socket.Send("CONTEXTLAKE.ATTRIBUTES", "ON"));
-        var hello = await socket.Send("HELLO", "3");
+        await using var socket = await RespSocket.ConnectAsync(Node.RespPort, "resp3");
+        Assert.StartsWith("-ERR attributes are part of RESP3", await socket.CallRawAsync("CONTEXTLAKE.ATTRIBUTES", "ON"));
+        var hello = await socket.CallRawAsync("HELLO", "3");
         Assert.StartsWith("%7\r\n$6\r\nserver\r\n$11\r\ncontextlake\r\n", hello);
         Assert.Contains("$5\r\nproto\r\n:3\r\n", hello);
-        Assert.Equal("+OK\r\n", await socket.Send("CONTEXTLAKE.AFTER", $"http:writes@{last}"));
-        Assert.Equal("+OK\r\n", await socket.Send("CONTEXTLAKE.ATTRIBUTES", "ON"));
-        var reply = await socket.Send("MGET", "view:credits:attr-b", "view:credits:attr-never");
+        Assert.Equal("+OK\r\n", await socket.CallRawAsync("CONTEXTLAKE.AFTER", $"http:writes@{last}"));
+        Assert.Equal("+OK\r\n", await socket.CallRawAsync("CONTEXTLAKE.ATTRIBUTES", "ON"));
+        var reply = await socket.CallRawAsync("MGET", "view:credits:attr-b", "view:credits:attr-never");
         var match = System.Text.RegularExpressions.Regex.Match(reply, @"^\|1\r\n\+epoch\r\n:(\d+)\r\n\*2\r\n\$\d+\r\n\{""total"":3,""n"":1\}\r\n_\r\n$");
         Assert.True(match.Success, $"an attribute with the epoch, then the array (RESP3 null for the absent key): {reply}");
-        var epoch = await socket.Send("CONTEXTLAKE.EPOCH");
+        var epoch = await socket.CallRawAsync("CONTEXTLAKE.EPOCH");
         Assert.Contains($"\"n\":{match.Groups[1].Value},", epoch);
-        Assert.EndsWith("\r\n%0\r\n", await socket.Send("HGETALL", "view:credits:attr-never"));
+        Assert.EndsWith("\r\n%0\r\n", await socket.CallRawAsync("HGETALL", "view:credits:attr-never"));
     }
 
     [Fact]
@@ -162,13 +161,13 @@ public sealed class RespProtocolSpec(SqliteNodeFixture fixture) : IClassFixture<
         const string token = "resp-spec-admin-token-0123456789";
         await using var journal = TestJournal.Create(JournalProvider.Sqlite);
         await using var node = await NodeProcess.StartReadyAsync(new Dictionary<string, string>(journal.Environment) { ["ContextLake__Admin__Token"] = token });
-        using (var socket = new RawConnection(node.RespPort))
+        await using (var socket = await RespSocket.ConnectAsync(node.RespPort, "auth"))
         {
-            Assert.StartsWith("-NOAUTH", await socket.Send("GET", "view:credits:a1"));
-            Assert.StartsWith("-WRONGPASS", await socket.Send("AUTH", "not-the-token"));
-            Assert.StartsWith("-NOAUTH", await socket.Send("PING"));
-            Assert.Equal("+OK\r\n", await socket.Send("AUTH", token));
-            Assert.Equal("+PONG\r\n", await socket.Send("PING"));
+            Assert.StartsWith("-NOAUTH", await socket.CallRawAsync("GET", "view:credits:a1"));
+            Assert.StartsWith("-WRONGPASS", await socket.CallRawAsync("AUTH", "not-the-token"));
+            Assert.StartsWith("-NOAUTH", await socket.CallRawAsync("PING"));
+            Assert.Equal("+OK\r\n", await socket.CallRawAsync("AUTH", token));
+            Assert.Equal("+PONG\r\n", await socket.CallRawAsync("PING"));
         }
         await Bank.WaitForViewsAsync(node);
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"{node.RespEndpoint},password={token},connectTimeout=10000");
@@ -222,49 +221,5 @@ public sealed class RespProtocolSpec(SqliteNodeFixture fixture) : IClassFixture<
         Assert.False(actual.IsNull, $"expected {expected}, got nil");
         using var doc = JsonDocument.Parse(actual.ToString());
         Assert.True(JsonElement.DeepEquals(expected, doc.RootElement), $"HTTP answered {expected}, RESP {actual}");
-    }
-
-    /// <summary>A RESP connection on a plain socket: sends one command as an array of bulk strings and reads what arrives.</summary>
-    private sealed class RawConnection : IDisposable
-    {
-        private readonly TcpClient _client = new();
-        private readonly NetworkStream _stream;
-
-        public RawConnection(int port)
-        {
-            _client.Connect("127.0.0.1", port);
-            _stream = _client.GetStream();
-            _stream.ReadTimeout = 10_000;
-        }
-
-        public async Task<string> Send(params string[] args)
-        {
-            var request = new StringBuilder($"*{args.Length}\r\n");
-            foreach (var a in args) request.Append(FormattableString.Invariant($"${Encoding.UTF8.GetByteCount(a)}\r\n{a}\r\n"));
-            await _stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToString()));
-            // Replies here are small: read until the socket has been quiet for a moment after the first bytes.
-            var buffer = new byte[65536];
-            var reply = new StringBuilder();
-            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            var n = await _stream.ReadAsync(buffer, cancel.Token);
-            reply.Append(Encoding.UTF8.GetString(buffer, 0, n));
-            while (true)
-            {
-                using var quiet = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
-                try
-                {
-                    n = await _stream.ReadAsync(buffer, quiet.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                if (n == 0) break;
-                reply.Append(Encoding.UTF8.GetString(buffer, 0, n));
-            }
-            return reply.ToString();
-        }
-
-        public void Dispose() => _client.Dispose();
     }
 }

@@ -134,6 +134,38 @@ public sealed class RespSocket : IAsyncDisposable
         return rest.ToString();
     }
 
+    /// <summary>
+    /// Sends one command and returns the reply's bytes as text, as they came (for replies this reader does not parse:
+    /// RESP3 maps and attributes): what arrives until the socket is quiet for a moment after the first bytes.
+    /// </summary>
+    public async Task<string> CallRawAsync(params string[] args)
+    {
+        Assert.True(_end == _start, $"{Name}: unread bytes before {args[0]}: '{Pending()}'");
+        await SendAsync(Command(args));
+        var reply = new StringBuilder();
+        var chunk = new byte[16 * 1024];
+        using (var first = new CancellationTokenSource(ReplyTimeout))
+        {
+            var n = await _stream.ReadAsync(chunk, first.Token);
+            reply.Append(Encoding.UTF8.GetString(chunk, 0, n));
+        }
+        while (true)
+        {
+            using var quiet = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
+            int n;
+            try
+            {
+                n = await _stream.ReadAsync(chunk, quiet.Token);
+            }
+            catch (OperationCanceledException) when (quiet.IsCancellationRequested)
+            {
+                return reply.ToString();
+            }
+            if (n == 0) return reply.ToString();
+            reply.Append(Encoding.UTF8.GetString(chunk, 0, n));
+        }
+    }
+
     /// <summary>Fails the spec when any byte arrives within <paramref name="quiet"/>: the node is to wait for the rest of a request.</summary>
     public async Task AssertNothingWithinAsync(TimeSpan quiet, string after)
     {
