@@ -342,16 +342,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
             return;
         }
         _json.ResetWrittenCount();
-        using (var json = new Utf8JsonWriter(_json))
-        {
-            json.WriteStartObject();
-            foreach (var (field, value) in fields)
-            {
-                json.WritePropertyName(field);
-                value.WriteTo(json);
-            }
-            json.WriteEndObject();
-        }
+        ContextLake.Platform.Serialization.JsonObjects.Write(_json, fields);
         w.Bulk(_json.WrittenSpan);
     }
 

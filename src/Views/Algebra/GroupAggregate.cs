@@ -17,16 +17,7 @@ public sealed record GroupValues(IReadOnlyDictionary<string, JsonElement> Values
     private static byte[] Write(IReadOnlyDictionary<string, JsonElement> values)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            foreach (var (field, value) in values)
-            {
-                json.WritePropertyName(field);
-                value.WriteTo(json);
-            }
-            json.WriteEndObject();
-        }
+        ContextLake.Platform.Serialization.JsonObjects.Write(buffer, values);
         return buffer.WrittenSpan.ToArray();
     }
 }
