@@ -116,7 +116,7 @@ public static class DecisionReadScenario
         md.AppendLine($"Closed loop for {seconds} s per row{(respSeconds < seconds ? $" ({F(respSeconds, "0.0")} s per idle MGET row)" : "")}: each client sends its next read when the previous answer arrives, from the same machine, " +
                       "at the latest committed epoch (no `epoch` or `after` in the request, no `CONTEXTLAKE.AT`/`AFTER` on the connection). " +
                       "The 3-key read is `account/a1`, `credits/a1`, `debits/a1`; the 20-key read is the bank read of section 4 (every account's credits and debits). " +
-                      $"*{Http}*: `POST /v1/read` over keep-alive HTTP/1.1 connections. *{Resp}*: one `MGET` on the node's Redis protocol port with StackExchange.Redis {typeof(ConnectionMultiplexer).Assembly.GetName().Version?.ToString(3)} (RESP3, its default: `HELLO 3`), " +
+                      $"*{Http}*: `POST /v1/read` over keep-alive HTTP/1.1 connections. *{Resp}*: one `MGET` on the node's Redis protocol port with StackExchange.Redis {ClientVersion} (RESP3, its default: `HELLO 3`), " +
                       "one `ConnectionMultiplexer` per client (so no two clients share a socket, as separate services connect); the 3-key read is " +
                       "`MGET entity:account:a1 view:credits:a1 view:debits:a1` (the entity as its own key, whose value is its state as one JSON object), " +
                       "the 20-key read `MGET view:credits:a0 view:debits:a0 … view:debits:a9`. " +
@@ -201,6 +201,11 @@ public static class DecisionReadScenario
         md.AppendLine();
         return md.ToString();
     }
+
+    /// <summary>StackExchange.Redis's package version (its assembly version is only the major one, 3.0.0).</summary>
+    private static string ClientVersion =>
+        (System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(ConnectionMultiplexer).Assembly)
+            ?.InformationalVersion ?? "?").Split('+')[0];
 
     /// <summary>One redis-benchmark read against both servers.</summary>
     private sealed record ToolRun(string Read, RedisBenchmarkResult Lake, RedisBenchmarkResult Redis);
