@@ -28,7 +28,7 @@ public static class DecisionReadScenario
         int[] clientCounts = quick ? [1, 4] : [1, 16];
         double rate = quick ? 500 : 20_000;
         var toolRequests = quick ? 1_000 : 100_000;
-        // The RESP rows are twice as many as the HTTP ones (ContextLake, then Redis): --quick gives each half the time.
+        // Eight idle MGET rows (four cases, ContextLake and Redis) beside HTTP's three: --quick gives each half a second.
         var respSeconds = quick ? 0.5 : seconds;
         var respRounds = quick ? 1 : 4;
         var md = new StringBuilder();
