@@ -1,4 +1,5 @@
-// PNG charts (ScottPlot) written beside docs/benchmarks.md; each returns the Markdown that embeds it.
+// PNG charts (ScottPlot) written beside docs/benchmarks.md; each returns the Markdown that embeds it. Log scales
+// start at 0.1, or lower when a value is (sub-0.1 ms Redis reads).
 using ScottPlot;
 
 namespace ContextLake.Benchmarks.Support;
@@ -6,7 +7,8 @@ namespace ContextLake.Benchmarks.Support;
 public static class Charts
 {
     private static readonly Color[] Palette =
-        [Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen, Colors.FireBrick, Colors.MediumPurple, Colors.GoldenRod];
+        [Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen, Colors.FireBrick, Colors.MediumPurple, Colors.GoldenRod,
+         Colors.Teal, Colors.HotPink, Colors.SlateGray, Colors.Olive];
 
     /// <summary>Bars grouped by category, one series per colour (e.g. p50/p99/p99.9 per system).</summary>
     public static string Grouped(string file, string title, string yLabel, string[] categories, (string Name, double[] Values)[] series, bool logScale = false)
@@ -14,6 +16,9 @@ public static class Charts
         var plot = new Plot();
         var bars = new List<Bar>();
         var width = 0.8 / series.Length;
+        // On a log scale the bars stand on 0.1, or on the power of ten under the smallest value when one is below it (down to 0.001).
+        var positive = series.SelectMany(x => x.Values).Where(v => v > 0 && double.IsFinite(v)).DefaultIfEmpty(1).Min();
+        var floor = logScale ? (int)Math.Clamp(Math.Floor(Math.Log10(positive)), -3, -1) : 0;
         for (var s = 0; s < series.Length; s++)
             for (var c = 0; c < categories.Length; c++)
             {
@@ -21,8 +26,8 @@ public static class Charts
                 if (double.IsNaN(v) || double.IsInfinity(v)) continue;
                 bars.Add(new Bar
                 {
-                    Position = c - 0.4 + width * (s + 0.5), Value = logScale ? Math.Log10(Math.Max(v, 0.1)) : v,
-                    ValueBase = logScale ? -1 : 0, FillColor = Palette[s % Palette.Length], Size = width * 0.9,
+                    Position = c - 0.4 + width * (s + 0.5), Value = logScale ? Math.Log10(Math.Max(v, Math.Pow(10, floor))) : v,
+                    ValueBase = floor, FillColor = Palette[s % Palette.Length], Size = width * 0.9,
                 });
             }
         plot.Add.Bars(bars);
@@ -31,7 +36,7 @@ public static class Charts
         if (logScale)
         {
             var ticks = new ScottPlot.TickGenerators.NumericManual();
-            for (var e = -1; e <= 6; e++) ticks.AddMajor(e, Math.Pow(10, e).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture));
+            for (var e = floor; e <= 6; e++) ticks.AddMajor(e, Math.Pow(10, e).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture));
             plot.Axes.Left.TickGenerator = ticks;
         }
         if (series.Length > 1)
