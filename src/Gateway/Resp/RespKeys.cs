@@ -9,7 +9,8 @@ public static class RespKeys
 {
     public const string Syntax = "view:<view>:<key> or entity:<type>:<id>";
 
-    /// <summary>The read a Redis key names, or null with <paramref name="problem"/> saying why it names none.</summary>
+    /// <summary>The read a Redis key names (<paramref name="where"/> prefixes the problems of the read itself), or null with
+    /// <paramref name="problem"/> saying why it names none.</summary>
     public static StateRead? Parse(string key, string where, out string? problem)
     {
         problem = null;
@@ -19,7 +20,7 @@ public static class RespKeys
         var colon = rest.IndexOf(':');
         if (kind is null || colon <= 0 || colon == rest.Length - 1)
         {
-            problem = $"{where}: '{Shorten(key)}' is not a ContextLake key ({Syntax})";
+            problem = $"'{Shorten(key)}' is not a ContextLake key ({Syntax})";
             return null;
         }
         var (name, id) = (rest[..colon], rest[(colon + 1)..]);
