@@ -1,7 +1,8 @@
 // The Redis protocol listener: Kestrel accepts the sockets of ContextLake:Resp:Urls and hands each connection's
 // pipes (System.IO.Pipelines) here. Requests are answered in order, pipelined ones together in one flush; a reply
 // that has to wait (a read after a position not yet committed) first lets the replies before it go out. Bytes that
-// are not a request get one error and close that connection only.
+// are not a request get one error and close that connection only. When the node stops, Kestrel asks its connections
+// to close: an idle one is closed at once, so a connected Redis client never holds the node's shutdown.
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
 using ContextLake.Gateway.Admin;
@@ -22,7 +23,9 @@ public sealed class RespConnectionHandler(
         var output = connection.Transport.Output;
         var writer = new RespWriter(output);
         var session = new RespSession(Interlocked.Increment(ref _nextId), reader, clock, options, resp, admin);
-        var cancel = connection.ConnectionClosed;
+        var closing = connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, closing?.ConnectionClosedRequested ?? CancellationToken.None);
+        var cancel = stop.Token;
         RespMetrics.Connections.Inc();
         try
         {

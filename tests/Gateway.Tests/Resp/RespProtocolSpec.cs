@@ -175,6 +175,20 @@ public sealed class RespProtocolSpec(SqliteNodeFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task an_open_redis_connection_does_not_hold_the_node_when_it_stops()
+    {
+        await using var journal = TestJournal.Create(JournalProvider.Sqlite);
+        await using var node = await NodeProcess.StartReadyAsync(journal.Environment);
+        await using var socket = await RespSocket.ConnectAsync(node.RespPort, "idle");
+        Assert.Equal("+PONG\r\n", await socket.CallRawAsync("PING"));
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await node.StopAsync();
+        // SIGTERM: the drain period (2 s), the graceful leave, then Kestrel closes the idle connection instead of waiting for it.
+        Assert.True(node.HasExited && stopping.Elapsed < TimeSpan.FromSeconds(20), $"the node took {stopping.Elapsed.TotalSeconds:0.0} s to stop with a Redis connection open");
+        await socket.ReadUntilClosedAsync("the node stopped");
+    }
+
+    [Fact]
     public async Task redis_cli_reads_the_node_with_only_its_port_changed()
     {
         await Bank.WaitForViewsAsync(Node);
