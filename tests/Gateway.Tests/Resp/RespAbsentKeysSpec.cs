@@ -42,7 +42,7 @@ public sealed class RespAbsentKeysSpec(ITestOutputHelper output) : JournalLifeti
             output.WriteLine($"warm-up: {WarmKeys} absent keys in {warm.Elapsed.TotalSeconds:0.0} s");
 
             // Let whatever the write started (journal rows, snapshots) settle before counting.
-            var rows = await SettledJournalRows();
+            var rows = await AbsentKeysSpec.SettledJournalRowsAsync(Journal);
             var regions = await RegionsAsync(node);
             var baseline = node.ResidentBytes;
             var peak = baseline;
@@ -163,18 +163,4 @@ public sealed class RespAbsentKeysSpec(ITestOutputHelper output) : JournalLifeti
         return string.Join(", ", parts);
     }
 
-    /// <summary>The journal's row count once it has not changed for a second (bounded: 30 s), as AbsentKeysSpec counts it.</summary>
-    private async Task<long> SettledJournalRows()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        var rows = await JournalTransfers.JournalRowsAsync(Journal);
-        while (true)
-        {
-            await Task.Delay(1000);
-            var now = await JournalTransfers.JournalRowsAsync(Journal);
-            if (now == rows) return rows;
-            Assert.True(DateTime.UtcNow < deadline, $"the journal kept growing for 30 s after one write ({rows} → {now} rows)");
-            rows = now;
-        }
-    }
 }

@@ -253,16 +253,7 @@ public sealed class RespBadInputSpec(RespBadInputSpec.NodeWithObserver fixture, 
 
         foreach (var (name, bytes) in new[] { ("garbage starting with 0x00", garbage), ("'*' then garbage", star) })
         {
-            await using (var client = await Connect(name))
-            {
-                await client.SendAsync(bytes);
-                var reply = await client.ReadAsync($"the reply to {name}");
-                Assert.True(reply.IsError && reply.Text!.StartsWith("ERR Protocol error", StringComparison.Ordinal), $"{name} answered {reply}");
-                output.WriteLine($"{name}: {reply}");
-                var rest = await client.ReadUntilClosedAsync($"the protocol error for {name}");
-                Assert.True(rest.Length == 0, $"after the protocol error for {name} the node sent '{rest}'");
-            }
-            await fixture.StillServesAsync(name);
+            await AssertProtocolErrorAndCloseAsync(name, bytes);
         }
     }
 
@@ -274,18 +265,9 @@ public sealed class RespBadInputSpec(RespBadInputSpec.NodeWithObserver fixture, 
     [InlineData("*1\r\n+PING\r\n")]
     public async Task an_array_that_is_not_an_array_of_bulk_strings_gets_a_protocol_error_and_the_connection_is_closed(string request)
     {
-        var name = request.Replace("\r\n", "\\r\\n", StringComparison.Ordinal);
-        await using (var client = await Connect(name))
-        {
-            // A PING behind it is never answered: the node cannot find where the next request starts.
-            await client.SendAsync(request + "*1\r\n$4\r\nPING\r\n");
-            var reply = await client.ReadAsync($"the reply to {name}");
-            Assert.True(reply.IsError && reply.Text!.StartsWith("ERR Protocol error", StringComparison.Ordinal), $"{name} answered {reply}");
-            output.WriteLine($"{name}: {reply}");
-            var rest = await client.ReadUntilClosedAsync($"the protocol error for {name}");
-            Assert.True(rest.Length == 0, $"after the protocol error for {name} the node sent '{rest}'");
-        }
-        await fixture.StillServesAsync(name);
+        // A PING behind it is never answered: the node cannot find where the next request starts.
+        await AssertProtocolErrorAndCloseAsync(request.Replace("\r\n", "\\r\\n", StringComparison.Ordinal),
+            System.Text.Encoding.UTF8.GetBytes(request + "*1\r\n$4\r\nPING\r\n"));
     }
 
     [Fact]
@@ -316,6 +298,21 @@ public sealed class RespBadInputSpec(RespBadInputSpec.NodeWithObserver fixture, 
         const string cli = "/usr/bin/redis-cli";
         Assert.True(File.Exists(cli), $"{cli} is missing: install Debian's redis-server package (scripts/test.sh does)");
         return await Command.RunAsync(cli, ["-h", "127.0.0.1", "-p", port, .. args], TimeSpan.FromSeconds(15));
+    }
+
+    /// <summary>Sends <paramref name="bytes"/> on a new connection: one protocol error, then the node closes it and still serves the others.</summary>
+    private async Task AssertProtocolErrorAndCloseAsync(string name, byte[] bytes)
+    {
+        await using (var client = await Connect(name))
+        {
+            await client.SendAsync(bytes);
+            var reply = await client.ReadAsync($"the reply to {name}");
+            Assert.True(reply.IsError && reply.Text!.StartsWith("ERR Protocol error", StringComparison.Ordinal), $"{name} answered {reply}");
+            output.WriteLine($"{name}: {reply}");
+            var rest = await client.ReadUntilClosedAsync($"the protocol error for {name}");
+            Assert.True(rest.Length == 0, $"after the protocol error for {name} the node sent '{rest}'");
+        }
+        await fixture.StillServesAsync(name);
     }
 
     private Task<RespSocket> Connect(string name) => RespSocket.ConnectAsync(NodeProcess.RespPort, $"client '{name}'");

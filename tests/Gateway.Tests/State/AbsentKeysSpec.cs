@@ -41,7 +41,7 @@ public sealed class AbsentKeysSpec(ITestOutputHelper output) : JournalLifetime(J
         await Read(node, "warm", 0, after: $"http:writes@{last}");
 
         // Let whatever the write started (journal rows, snapshots) settle before counting.
-        var rows = await SettledJournalRows();
+        var rows = await SettledJournalRowsAsync(Journal);
         var baseline = node.ResidentBytes;
         var peak = baseline;
         for (var start = 0; start < Keys; start += PerRead / 2)
@@ -90,14 +90,14 @@ public sealed class AbsentKeysSpec(ITestOutputHelper output) : JournalLifetime(J
     }
 
     /// <summary>The journal's row count once it has not changed for a second (bounded: 30 s).</summary>
-    private async Task<long> SettledJournalRows()
+    public static async Task<long> SettledJournalRowsAsync(TestJournal journal)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        var rows = await JournalTransfers.JournalRowsAsync(Journal);
+        var rows = await JournalTransfers.JournalRowsAsync(journal);
         while (true)
         {
             await Task.Delay(1000);
-            var now = await JournalTransfers.JournalRowsAsync(Journal);
+            var now = await JournalTransfers.JournalRowsAsync(journal);
             if (now == rows) return rows;
             Assert.True(DateTime.UtcNow < deadline, $"the journal kept growing for 30 s after one write ({rows} → {now} rows)");
             rows = now;
