@@ -82,17 +82,32 @@ public sealed class ConnectorContext(
     /// <summary>Sources wait here before each batch: a paused connector stops pulling, so its source backs off.</summary>
     public Task WhenRunning(CancellationToken cancel) => _open.Task.WaitAsync(cancel);
 
-    public void Report(string stream, long read, long applied, long deadLetters) =>
+    public void Report(string stream, long read, long applied, long deadLetters)
+    {
+        if (GivenUp(stream)) return;
         _streams.AddOrUpdate(stream,
             _ => new StreamStatus(stream, read, applied, deadLetters),
             (_, old) => new StreamStatus(stream, Math.Max(old.Read, read), Math.Max(old.Applied, applied), old.DeadLetters + deadLetters, old.Buffered));
+    }
 
     private readonly Dictionary<string, int> _holders = new(StringComparer.Ordinal);
+    // Streams a source of this node gave up and no source holds again: a write of theirs still finishing (or a late
+    // buffer report) must not list them here again, beside their new owner.
+    private readonly HashSet<string> _givenUp = new(StringComparer.Ordinal);
+
+    private bool GivenUp(string stream)
+    {
+        lock (_holders) return _givenUp.Contains(stream);
+    }
 
     /// <summary>A source of this node took the stream (a Kafka partition assigned to one of its consumers).</summary>
     public void Hold(string stream)
     {
-        lock (_holders) _holders[stream] = _holders.GetValueOrDefault(stream) + 1;
+        lock (_holders)
+        {
+            _holders[stream] = _holders.GetValueOrDefault(stream) + 1;
+            _givenUp.Remove(stream);
+        }
     }
 
     /// <summary>A source gave the stream up (partition revoked). Once no source of this node holds it, its status
@@ -108,15 +123,19 @@ public sealed class ConnectorContext(
                 return;
             }
             _holders.Remove(stream);
+            _givenUp.Add(stream);
             _streams.TryRemove(stream, out _);
         }
     }
 
     /// <summary>How many records the source holds in memory for the stream (its backpressure bound shows here).</summary>
-    public void ReportBuffered(string stream, long buffered) =>
+    public void ReportBuffered(string stream, long buffered)
+    {
+        if (GivenUp(stream)) return;
         _streams.AddOrUpdate(stream,
             _ => new StreamStatus(stream, 0, 0, 0, buffered),
             (_, old) => old with { Buffered = buffered });
+    }
 
     private static TaskCompletionSource Opened()
     {

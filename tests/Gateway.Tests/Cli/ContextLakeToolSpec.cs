@@ -124,8 +124,10 @@ public sealed class ContextLakeToolSpec(ThreeNodeCluster cluster) : IClassFixtur
         var partitions = new StateOptions().Partitions;
         var regions = Rows(await ToolOk("sharding", "regions"), "TYPE", "NODE", "SHARDS", "ENTITIES");
         string Total(string type) => regions.Single(r => r[0] == type && r[1] == "(all nodes)")[3];
+        // Sharding spreads the partitions over the nodes a few at a time (its rebalance interval): wait for that too.
+        bool Spread() => regions.Count(r => r[0] == "entity" && r[1] != "(all nodes)" && r[3] != "0") >= 2;
         for (var deadline = DateTime.UtcNow.AddSeconds(60);
-             (Total("entity") != partitions.ToString() || Total("view") != partitions.ToString()) && DateTime.UtcNow < deadline;)
+             (Total("entity") != partitions.ToString() || Total("view") != partitions.ToString() || !Spread()) && DateTime.UtcNow < deadline;)
         {
             await Task.Delay(250);
             regions = Rows(await ToolOk("sharding", "regions"), "TYPE", "NODE", "SHARDS", "ENTITIES");
