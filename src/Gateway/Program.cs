@@ -32,29 +32,24 @@ ThreadPool.SetMinThreads(Math.Max(minWorkers, 4 * Environment.ProcessorCount + 8
 // Settings files are read from beside the binary, wherever the node is started; ./data is relative to the working folder.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
-NodeOptions options;
-try
+// Each project's settings section; a value the binder cannot convert stops startup. Its message names the setting:
+// "Failed to convert configuration value at 'ContextLake:…'".
+T? Bind<T>(string section) where T : class, new()
 {
-    options = builder.Configuration.GetSection(NodeOptions.Section).Get<NodeOptions>() ?? new NodeOptions();
+    try
+    {
+        return builder.Configuration.GetSection(section).Get<T>() ?? new T();
+    }
+    catch (InvalidOperationException ex)
+    {
+        Console.Error.WriteLine($"contextlake: bad configuration: {ex.Message}");
+        return null;
+    }
 }
-catch (InvalidOperationException ex)
-{
-    // The binder's message names the setting: "Failed to convert configuration value at 'ContextLake:…'".
-    Console.Error.WriteLine($"contextlake: bad configuration: {ex.Message}");
+if (Bind<NodeOptions>(NodeOptions.Section) is not { } options || Bind<AdminOptions>(AdminOptions.Section) is not { } adminOptions
+    || Bind<RespOptions>(RespOptions.Section) is not { } respOptions)
     return 2;
-}
 
-var adminOptions = builder.Configuration.GetSection(AdminOptions.Section).Get<AdminOptions>() ?? new AdminOptions();
-RespOptions respOptions;
-try
-{
-    respOptions = builder.Configuration.GetSection(RespOptions.Section).Get<RespOptions>() ?? new RespOptions();
-}
-catch (InvalidOperationException ex)
-{
-    Console.Error.WriteLine($"contextlake: bad configuration: {ex.Message}");
-    return 2;
-}
 var errors = options.Validate().Concat(adminOptions.Validate()).Concat(respOptions.Validate()).ToList();
 EntitySchemas schemas = new(new Dictionary<string, IReadOnlyDictionary<string, ColumnType>>());
 if (errors.Count == 0)

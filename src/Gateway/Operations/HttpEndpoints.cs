@@ -18,13 +18,13 @@ public static class HttpEndpoints
             {
                 if (https) l.UseHttps();
             }
-            if (uri.IsLoopback && !IPAddress.TryParse(uri.Host.Trim('[', ']'), out _))
+            if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address)) kestrel.Listen(address, uri.Port, Configure);
+            else if (uri.IsLoopback)
             {
                 // localhost: both loopbacks, as Kestrel binds it from a URL (a dynamic port only on IPv4's).
                 if (uri.Port == 0) kestrel.Listen(IPAddress.Loopback, 0, Configure);
                 else kestrel.ListenLocalhost(uri.Port, Configure);
             }
-            else if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address)) kestrel.Listen(address, uri.Port, Configure);
             else kestrel.ListenAnyIP(uri.Port, Configure); // a host name: every interface, as Kestrel does with such a URL
         }
     }
