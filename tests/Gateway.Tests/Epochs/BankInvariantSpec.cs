@@ -17,20 +17,8 @@ public abstract class BankInvariantSpec(JournalProvider provider, ITestOutputHel
     {
         await using var node = await NodeProcess.StartReadyAsync(Journal.Environment);
         await Bank.WaitForViewsAsync(node);
-        var written = 0L;
         var writersDone = false;
-
-        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
-        {
-            var random = new Random(w);
-            for (var b = 0; b < 60; b++)
-            {
-                var events = Enumerable.Range(0, 1 + random.Next(3)).Select(_ => Bank.Transfer(random)).ToArray();
-                var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(events));
-                Assert.True(status == 200, $"write answered {status}: {body}");
-                Interlocked.Add(ref written, events.Length);
-            }
-        })).ToList();
+        var writing = Bank.WriteAsync(node, seed: 0);
 
         var reads = 0L;
         var readers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
@@ -50,7 +38,7 @@ public abstract class BankInvariantSpec(JournalProvider provider, ITestOutputHel
             }
         })).ToList();
 
-        await Task.WhenAll(writers);
+        var (written, _) = await writing;
         Volatile.Write(ref writersDone, true);
         await Task.WhenAll(readers);
 
@@ -93,6 +81,31 @@ public static class Bank
         var from = random.Next(Accounts);
         var to = (from + 1 + random.Next(Accounts - 1)) % Accounts;
         return new { type = "transfer", id = Guid.NewGuid().ToString("N"), key, data = new { from_account = $"a{from}", to_account = $"a{to}", amount = random.Next(1, 1000) } };
+    }
+
+    /// <summary>
+    /// Four writers, each 60 batches of 1 to 3 random transfers over HTTP (writer w seeded <paramref name="seed"/> + w),
+    /// every batch acknowledged: how many transfers were written and the highest offset acknowledged.
+    /// </summary>
+    public static async Task<(long Written, long LastOffset)> WriteAsync(ContextLake.Testing.NodeProcess node, int seed)
+    {
+        var written = 0L;
+        var lastOffset = 0L;
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(seed + w);
+            for (var b = 0; b < 60; b++)
+            {
+                var events = Enumerable.Range(0, 1 + random.Next(3)).Select(_ => Transfer(random)).ToArray();
+                var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(events));
+                Assert.True(status == 200, $"write answered {status}: {body}");
+                Interlocked.Add(ref written, events.Length);
+                var last = body.GetProperty("last").GetInt64();
+                long seen;
+                while ((seen = Interlocked.Read(ref lastOffset)) < last && Interlocked.CompareExchange(ref lastOffset, last, seen) != seen) { }
+            }
+        })));
+        return (written, lastOffset);
     }
 
     /// <summary>The configured views are created at startup; wait until both are readable.</summary>

@@ -22,24 +22,8 @@ public sealed class RespBankSpec(ITestOutputHelper output) : JournalLifetime(Jou
     {
         await using var node = await NodeProcess.StartReadyAsync(Journal.Environment);
         await Bank.WaitForViewsAsync(node);
-        var written = 0L;
-        var lastOffset = 0L;
         var writersDone = false;
-
-        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
-        {
-            var random = new Random(100 + w);
-            for (var b = 0; b < 60; b++)
-            {
-                var events = Enumerable.Range(0, 1 + random.Next(3)).Select(_ => Bank.Transfer(random)).ToArray();
-                var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(events));
-                Assert.True(status == 200, $"write answered {status}: {body}");
-                Interlocked.Add(ref written, events.Length);
-                var last = body.GetProperty("last").GetInt64();
-                long seen;
-                while ((seen = Interlocked.Read(ref lastOffset)) < last && Interlocked.CompareExchange(ref lastOffset, last, seen) != seen) { }
-            }
-        })).ToList();
+        var writing = Bank.WriteAsync(node, seed: 100);
 
         var reads = 0L;
         var readers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
@@ -60,14 +44,14 @@ public sealed class RespBankSpec(ITestOutputHelper output) : JournalLifetime(Jou
             }
         })).ToList();
 
-        await Task.WhenAll(writers);
+        var (written, lastOffset) = await writing;
         Volatile.Write(ref writersDone, true);
         await Task.WhenAll(readers);
 
         // Read-your-writes on the connection: after the last acknowledged offset, every transfer is counted once.
         await using var final = await ConnectionMultiplexer.ConnectAsync($"{node.RespEndpoint},connectTimeout=10000");
         var fdb = final.GetDatabase();
-        await fdb.ExecuteAsync("CONTEXTLAKE.AFTER", $"http:writes@{Interlocked.Read(ref lastOffset)}");
+        await fdb.ExecuteAsync("CONTEXTLAKE.AFTER", $"http:writes@{lastOffset}");
         var credits = await fdb.StringGetAsync(Enumerable.Range(0, Bank.Accounts).Select(a => (RedisKey)$"view:credits:a{a}").ToArray());
         Assert.Equal(written, (long)credits.Sum(v => v.IsNull ? 0 : Field(v, "n")));
         output.WriteLine($"{reads} balanced RESP reads while {written} transfers were written");
