@@ -74,6 +74,7 @@ public sealed class NodeOptions
         Check(State.RetryAfter >= TimeSpan.FromMilliseconds(100) && State.RetryAfter <= TimeSpan.FromMinutes(5), "State:RetryAfter",
             $"{State.RetryAfter} is outside 100 ms..5 min");
         Check(State.RunsInFlight is >= 1 and <= 1024, "State:RunsInFlight", $"{State.RunsInFlight} is outside 1..1024");
+        Check(State.EventsInFlight is >= 1 and <= 10_000_000, "State:EventsInFlight", $"{State.EventsInFlight} is outside 1..10000000");
         Check(State.MessageBytes is >= 4096 and <= 16 * 1024 * 1024, "State:MessageBytes", $"{State.MessageBytes} is outside 4 KiB..16 MiB");
 
         Check(Writes.IdempotencyKeys is >= 0, "Writes:IdempotencyKeys", $"{Writes.IdempotencyKeys} must not be negative");
@@ -229,6 +230,12 @@ public sealed class StateOptions
 
     /// <summary>Runs of one stream being applied at once: the next run starts while earlier ones are journaled.</summary>
     public int RunsInFlight { get; set; } = 16;
+
+    /// <summary>
+    /// Events accepted on this node (every stream's runs) and not yet applied everywhere: past it, sources wait for runs to
+    /// finish, so the queue in front of the partitions (and the time from a run's submit to applied) stays bounded.
+    /// </summary>
+    public int EventsInFlight { get; set; } = 50_000;
 
     /// <summary>Most bytes in one message between partitions: parts and batches are cut below Akka.Remote's frame size.</summary>
     public int MessageBytes { get; set; } = 64 * 1024;

@@ -72,9 +72,14 @@ public static class PlatformHosting
         return builder;
     }
 
-    /// <summary>The path from a stream's events to committed state, for any source on this node.</summary>
+    /// <summary>
+    /// The path from a stream's events to committed state, for any source on this node: one per node (its registry), so every
+    /// source shares its budget of events in flight.
+    /// </summary>
     public static StreamRuns StreamRuns(IReadOnlyActorRegistry registry, NodeOptions options) =>
-        new(registry.Get<RunTrackerKey>(), registry.Get<EpochCoordinatorKey>(), options.State);
+        NodeStreamRuns.GetValue(registry, r => new StreamRuns(r.Get<RunTrackerKey>(), r.Get<EpochCoordinatorKey>(), options.State));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyActorRegistry, StreamRuns> NodeStreamRuns = new();
 
     /// <summary>
     /// The cluster timings users set (how long the split-brain resolver waits before downing), and a frame size that

@@ -4,8 +4,9 @@
 // partitions answer what they journaled and what their derived changes wait for; the view and vector
 // partitions answer the tracker directly once they journaled those changes. Runs complete in order: the
 // stream's watermark moves to a run's end only when it and every earlier run are applied everywhere.
-// A run not confirmed within State:RetryAfter is sent again (partitions drop what they have and send
-// their derived changes again), with backoff.
+// A run not confirmed within State:RetryAfter, while its stream heard nothing from any partition for as
+// long, is sent again (partitions drop what they have and send their derived changes again), with
+// backoff: a slow run behind a deep queue is not a lost one, and resending it would only deepen the queue.
 using Akka.Actor;
 using Akka.Event;
 using ContextLake.Platform.Entities;
@@ -49,6 +50,9 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         public Dictionary<(string Region, string Partition, int Source), long> Have { get; } = new();
         public long Read { get; set; }
         public long NextTag { get; set; } = 1;
+
+        /// <summary>When a partition last answered anything of this stream's.</summary>
+        public DateTime HeardAt { get; set; } = DateTime.UtcNow;
     }
 
     private readonly IActorRef _entities;
@@ -115,6 +119,7 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
     private void PartApplied(RunPartApplied applied)
     {
         if (!_streams.TryGetValue(applied.Stream, out var state) || !state.ByTag.TryGetValue(applied.Tag, out var run)) return;
+        state.HeardAt = DateTime.UtcNow;
         foreach (var t in applied.Targets)
         {
             var key = (t.Region, t.Partition, applied.Partition);
@@ -135,6 +140,7 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         var key = (applied.Region, applied.Partition, applied.Source);
         if (applied.Have <= state.Have.GetValueOrDefault(key)) return;
         state.Have[key] = applied.Have;
+        state.HeardAt = DateTime.UtcNow;
         Complete(applied.Channel, state);
     }
 
@@ -171,7 +177,7 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
             foreach (var run in state.InFlight)
             {
                 var wait = TimeSpan.FromTicks(_options.RetryAfter.Ticks * Math.Min(8, 1 << Math.Min(3, run.Attempts - 1)));
-                if (now - run.SentAt < wait) continue;
+                if (now - run.SentAt < wait || now - state.HeardAt < wait) continue;
                 _log.Warning("run of {0} up to {1} is not applied after {2:0.0} s (attempt {3}); sending it again", stream, run.Submit.UpTo,
                     (now - run.SentAt).TotalSeconds, run.Attempts);
                 run.SentAt = now;

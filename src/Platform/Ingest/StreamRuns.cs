@@ -1,8 +1,9 @@
 // The one path from a stream's events to committed state, for every source (HTTP writes, Kafka, CDC,
 // files): a run of a stream's events (offset order) is split by entity partition here, on the caller's
 // thread, and handed to the node's run tracker. A source may submit the next run as soon as this one is
-// admitted: up to State:RunsInFlight runs of a stream are applied at once, and the stream's watermark
-// advances in order as they finish.
+// admitted: up to State:RunsInFlight runs of a stream are applied at once, within the node's budget of
+// events in flight (State:EventsInFlight, shared by every stream), and the stream's watermark advances in
+// order as they finish. A node has one StreamRuns (PlatformHosting.StreamRuns), so every source shares it.
 using System.Collections.Concurrent;
 using Akka.Actor;
 using ContextLake.Platform.Epochs;
@@ -15,9 +16,13 @@ public sealed class StreamRuns(IActorRef tracker, IActorRef coordinator, StateOp
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _windows = new(StringComparer.Ordinal);
 
+    /// <summary>The node's events admitted and not yet applied, every stream's.</summary>
+    public InFlightBudget Budget { get; } = new(options.EventsInFlight);
+
     /// <summary>
     /// Admits a run of <paramref name="stream"/> (events in offset order, ending at <paramref name="upTo"/>; <paramref name="read"/>
-    /// is how far the source has read) once fewer than State:RunsInFlight of the stream's runs are being applied. The task it
+    /// is how far the source has read) once fewer than State:RunsInFlight of the stream's runs are being applied and its events
+    /// fit in the node's budget (State:EventsInFlight). The task it
     /// returns completes when the run is journaled and applied by every partition it touches and its watermark is reported.
     /// Callers submit a stream's runs one after another, in offset order.
     /// </summary>
@@ -25,6 +30,15 @@ public sealed class StreamRuns(IActorRef tracker, IActorRef coordinator, StateOp
     {
         var window = _windows.GetOrAdd(stream, _ => new SemaphoreSlim(options.RunsInFlight));
         await window.WaitAsync(cancel);
+        try
+        {
+            await Budget.TakeAsync(events.Count, cancel);
+        }
+        catch
+        {
+            window.Release();
+            throw;
+        }
         var byPartition = new SortedDictionary<int, List<IngestEvent>>();
         DateTimeOffset? newest = null;
         foreach (var e in events)
@@ -35,7 +49,12 @@ public sealed class StreamRuns(IActorRef tracker, IActorRef coordinator, StateOp
             if (newest is null || e.EventTime > newest) newest = e.EventTime;
         }
         var done = new TaskCompletionSource<RunReport>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = done.Task.ContinueWith(_ => window.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var taken = events.Count;
+        _ = done.Task.ContinueWith(_ =>
+        {
+            Budget.Give(taken);
+            window.Release();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         tracker.Tell(new SubmitRun(stream, upTo, Math.Max(read, upTo),
             byPartition.Select(kv => (kv.Key, (IReadOnlyList<IngestEvent>)kv.Value)).ToList(), DateTimeOffset.UtcNow, newest, done));
         return done.Task;

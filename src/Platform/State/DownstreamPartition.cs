@@ -116,11 +116,16 @@ public abstract class DownstreamPartition<TChange> : PartitionActor
         var live = _writing;
         _writing = new List<Taken>();
         ApplyRow(PartsOf(row), live);
-        foreach (var (batch, replyTo) in _waitingDuplicates.Where(w => w.Batch.Through <= _journaled.GetValueOrDefault((w.Batch.Channel, w.Batch.Source))).ToList())
+        if (_waitingDuplicates.Count == 0) return;
+        // One pass: a retry storm can leave thousands of redelivered batches waiting for the rows they repeat.
+        var kept = 0;
+        for (var i = 0; i < _waitingDuplicates.Count; i++)
         {
-            _waitingDuplicates.RemoveAll(w => ReferenceEquals(w.Batch, batch));
-            Confirm(batch, replyTo);
+            var (batch, replyTo) = _waitingDuplicates[i];
+            if (batch.Through <= _journaled.GetValueOrDefault((batch.Channel, batch.Source))) Confirm(batch, replyTo);
+            else _waitingDuplicates[kept++] = _waitingDuplicates[i];
         }
+        _waitingDuplicates.RemoveRange(kept, _waitingDuplicates.Count - kept);
     }
 
     private void ApplyRow(IReadOnlyList<DownstreamRowPart<TChange>> parts, List<Taken>? live)

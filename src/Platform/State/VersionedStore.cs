@@ -3,8 +3,10 @@
 // (within the history horizon), and the pending changes after them, which no reader sees. When epochs
 // arrive, the owner turns the pending changes each epoch covers into one new version per changed key,
 // tagged with that epoch; a read at epoch n takes the newest version at or before n, which at the latest
-// epoch is the last one: O(1) whatever the write rate. One writer (the partition actor), any number of
-// readers on other threads: versions are immutable arrays swapped whole, values are immutable.
+// epoch is the last one: O(1) whatever the write rate. Pending changes are indexed per stream by offset, so
+// an epoch costs the changes it commits, not the keys still pending behind it (a partition under a backlog
+// holds tens of thousands, and epochs arrive every few milliseconds). One writer (the partition actor), any
+// number of readers on other threads: versions are immutable arrays swapped whole, values are immutable.
 using System.Collections.Concurrent;
 using ContextLake.Platform.Epochs;
 
@@ -60,12 +62,19 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
         public Version? Newer;
     }
 
-    private sealed class Slot
+    private sealed class Slot(string key)
     {
+        public string Key { get; } = key;
         public volatile Version? Head;
         public Version? Oldest;
         public TValue? Current;
         public List<TChange>? Pending;
+
+        /// <summary>Taken for the commit under way (it has a change the newest epoch covers).</summary>
+        public bool Touched;
+
+        /// <summary>Removed from the store: its pending changes left in the index are skipped.</summary>
+        public bool Gone;
 
         public void Push(long n, TValue? value)
         {
@@ -77,11 +86,13 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
     }
 
     private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Slot> _dirty = new(StringComparer.Ordinal);
+    /// <summary>Every pending change's key, per stream, by offset: an epoch takes the prefix of each it covers.</summary>
+    private readonly Dictionary<string, PriorityQueue<Slot, long>> _pending = new(StringComparer.Ordinal);
+    private readonly List<Slot> _touched = new();
+    private int _pendingKeys;
     private readonly HashSet<Slot> _multi = new(ReferenceEqualityComparer.Instance);
     private readonly List<Slot> _folded = new();
     private readonly List<int> _assigned = new();
-    private readonly List<string> _settled = new();
     private long _committedThrough;
     private long _readableFrom;
 
@@ -94,7 +105,7 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
     public int Count => _slots.Count;
 
     /// <summary>Keys with pending changes.</summary>
-    public int PendingKeys => _dirty.Count;
+    public int PendingKeys => _pendingKeys;
 
     public IEnumerable<string> Keys => _slots.Keys;
 
@@ -104,22 +115,29 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
     /// <summary>Records <paramref name="change"/> with the value it leads to (owner only; stores that keep the current value).</summary>
     public void Put(string key, TValue? current, TChange change)
     {
-        var slot = _slots.GetOrAdd(key, static _ => new Slot());
+        var slot = _slots.GetOrAdd(key, static k => new Slot(k));
         slot.Current = current;
-        AddPending(key, slot, change);
+        AddPending(slot, change);
     }
 
     /// <summary>Records a pending change; its value is computed when an epoch commits it (owner only).</summary>
-    public void Add(string key, TChange change) => AddPending(key, _slots.GetOrAdd(key, static _ => new Slot()), change);
+    public void Add(string key, TChange change) => AddPending(_slots.GetOrAdd(key, static k => new Slot(k)), change);
 
-    private void AddPending(string key, Slot slot, TChange change)
+    private void AddPending(Slot slot, TChange change)
     {
         if (slot.Pending is null)
         {
             slot.Pending = new List<TChange>(1);
-            _dirty[key] = slot;
+            _pendingKeys++;
         }
         slot.Pending.Add(change);
+        Index(slot, change);
+    }
+
+    private void Index(Slot slot, TChange change)
+    {
+        if (!_pending.TryGetValue(change.Stream, out var queue)) _pending[change.Stream] = queue = new PriorityQueue<Slot, long>();
+        queue.Enqueue(slot, change.Offset);
     }
 
     /// <summary>
@@ -130,9 +148,23 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
     public void Commit(IReadOnlyList<Epoch> epochs, long horizonN, Action<string, long, TValue?>? versioned = null)
     {
         if (epochs.Count == 0) return;
-        _settled.Clear();
-        foreach (var (key, slot) in _dirty)
+        var latest = epochs[^1];
+        _touched.Clear();
+        foreach (var (stream, queue) in _pending)
         {
+            var through = latest[stream];
+            while (queue.TryPeek(out var taken, out var offset) && offset <= through)
+            {
+                queue.Dequeue();
+                if (taken.Gone || taken.Touched) continue;
+                taken.Touched = true;
+                _touched.Add(taken);
+            }
+        }
+        foreach (var slot in _touched)
+        {
+            slot.Touched = false;
+            var key = slot.Key;
             var pending = slot.Pending!;
             _assigned.Clear();
             int first = int.MaxValue, last = -1, uncovered = 0;
@@ -177,7 +209,7 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
             if (uncovered == 0)
             {
                 slot.Pending = null;
-                _settled.Add(key);
+                _pendingKeys--;
             }
             else
             {
@@ -187,7 +219,6 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
                 slot.Pending = rest;
             }
         }
-        foreach (var key in _settled) _dirty.Remove(key);
         if (epochs[^1].N > CommittedThrough) Volatile.Write(ref _committedThrough, epochs[^1].N);
     }
 
@@ -244,7 +275,8 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
         foreach (var key in _slots.Keys)
         {
             if (!doomed(key) || !_slots.TryRemove(key, out var slot)) continue;
-            _dirty.Remove(key);
+            slot.Gone = true;
+            if (slot.Pending is not null) _pendingKeys--;
             _multi.Remove(slot);
         }
     }
@@ -272,21 +304,25 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
     public void Restore(IEnumerable<StoredKey<TValue, TChange>> keys, long committedThrough)
     {
         _slots.Clear();
-        _dirty.Clear();
+        _pending.Clear();
+        _pendingKeys = 0;
         _multi.Clear();
         Volatile.Write(ref _committedThrough, committedThrough);
         Volatile.Write(ref _readableFrom, committedThrough);
         foreach (var k in keys)
         {
-            var slot = new Slot();
+            var slot = new Slot(k.Key);
             if (k.Value is not null) slot.Push(committedThrough, k.Value);
             slot.Current = k.Value;
             if (k.Pending is { Count: > 0 } pending)
             {
                 slot.Pending = pending.ToList();
-                if (keepsCurrent)
-                    foreach (var change in pending) slot.Current = fold(k.Key, slot.Current, change);
-                _dirty[k.Key] = slot;
+                _pendingKeys++;
+                foreach (var change in pending)
+                {
+                    if (keepsCurrent) slot.Current = fold(k.Key, slot.Current, change);
+                    Index(slot, change);
+                }
             }
             _slots[k.Key] = slot;
         }

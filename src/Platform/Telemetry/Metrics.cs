@@ -20,6 +20,9 @@ public static class Metrics
         "Delay until the epoch that commits an event is published: from the event's time (source) and from when it was read (read).",
         new HistogramConfiguration { LabelNames = ["from"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 18) });
 
+    public static readonly Gauge EventsInFlight = Prometheus.Metrics.CreateGauge(
+        "contextlake_ingest_in_flight_events", "Events admitted on this node (every stream's runs) and not yet applied everywhere; at most State:EventsInFlight, but for one oversized run.");
+
     public static readonly Gauge EpochNumber = Prometheus.Metrics.CreateGauge(
         "contextlake_epoch_number", "The latest committed epoch known on this node.");
 

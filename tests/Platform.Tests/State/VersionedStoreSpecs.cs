@@ -47,6 +47,41 @@ public sealed class VersionedStoreSpecs
     }
 
     [Fact]
+    public void changes_of_one_stream_arriving_out_of_offset_order_are_committed_by_the_epoch_that_covers_each()
+    {
+        // A view partition hears a stream from several entity partitions: offsets interleave.
+        var store = Store();
+        store.Add("x", new Add("s", 9, 1));
+        store.Add("y", new Add("s", 3, 10));
+        store.Add("x", new Add("s", 5, 100));
+        store.Add("z", new Add("t", 1, 1000));
+        store.Add("y", new Add("s", 12, 10_000));
+
+        store.Commit([E(1, ("s", 4))], horizonN: 0);
+        Assert.Equal([null, 10, null], new[] { Read(store, "x", 1), Read(store, "y", 1), Read(store, "z", 1) });
+        store.Commit([E(2, ("s", 9)), E(3, ("s", 9), ("t", 1))], horizonN: 0);
+        Assert.Equal([101, 10, null], new[] { Read(store, "x", 2), Read(store, "y", 2), Read(store, "z", 2) });
+        Assert.Equal(1000, Read(store, "z", 3));
+        Assert.Equal(1, store.PendingKeys);
+        store.Commit([E(4, ("s", 12), ("t", 1))], horizonN: 0);
+        Assert.Equal(10_010, Read(store, "y", 4));
+        Assert.Equal(0, store.PendingKeys);
+    }
+
+    [Fact]
+    public void a_removed_key_written_again_commits_only_its_new_changes()
+    {
+        var store = Store();
+        store.Add("k", new Add("s", 1, 5));
+        store.RemoveWhere(k => k == "k");
+        Assert.Equal(0, store.PendingKeys);
+        store.Add("k", new Add("s", 2, 7));
+        store.Commit([E(1, ("s", 2))], horizonN: 0);
+        Assert.Equal(7, Read(store, "k", 1));
+        Assert.Equal(0, store.PendingKeys);
+    }
+
+    [Fact]
     public void several_epochs_committed_at_once_give_each_its_own_version()
     {
         var store = Store();
