@@ -97,9 +97,18 @@ internal sealed class CdcRun : IConnectorRun
                         continue;
                     }
                     var key = id.ValueKind == JsonValueKind.String ? id.GetString()! : id.GetRawText();
-                    events.Add(change.Kind == CdcChangeKind.Delete
-                        ? new IngestEvent(stream, offset, lastTime, map.EntityType, key, EventKind.Delete, EmptyObject)
-                        : new IngestEvent(stream, offset, lastTime, map.EntityType, key, EventKind.Upsert, JsonSerializer.SerializeToElement(change.After)));
+                    if (change.Kind == CdcChangeKind.Delete)
+                    {
+                        events.Add(new IngestEvent(stream, offset, lastTime, map.EntityType, key, EventKind.Delete, EmptyObject));
+                        continue;
+                    }
+                    var data = JsonSerializer.SerializeToElement(change.After);
+                    if (EventNumbers.FirstOutOfRange(data) is { } bad)
+                    {
+                        dead.Add(new DeadLetter(context.Name, stream, offset, JsonSerializer.SerializeToUtf8Bytes(change), $"change of {change.Table}: column {bad}", now));
+                        continue;
+                    }
+                    events.Add(new IngestEvent(stream, offset, lastTime, map.EntityType, key, EventKind.Upsert, data));
                 }
                 await context.DeadLetters.WriteAsync(dead, _stop.Token);
                 var upTo = Offset(txn.Lsn, Math.Max(0, txn.Changes.Count - 1));

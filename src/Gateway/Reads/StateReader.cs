@@ -204,6 +204,7 @@ public sealed class StateReader(
     {
         if (values is null) return (null, TooOld(point));
         if (values.Refused is { } reason) return (null, Problem.BadRequest("Invalid read", $"{where}: {reason}"));
+        if (values.Overflow is { } overflow) return (null, new Problem(StatusCodes.Status422UnprocessableEntity, "Aggregate overflow", $"{where}: {overflow}"));
         return (new ViewKeyDoc(read.View, read.Key, values.Values,
             values.WindowStart is { } ws && values.WindowEnd is { } we ? new WindowDoc(ws, we) : null,
             view.Definition.Window is null ? null : values.Late, values.Exists, values.Group), null);

@@ -114,6 +114,7 @@ public sealed class WriteRequestParser(int maxBatchEvents)
         if (e.TryGetProperty("data", out var dataEl) && dataEl.ValueKind != JsonValueKind.Null)
         {
             if (dataEl.ValueKind != JsonValueKind.Object) return (null, $"{at}.data must be an object, not {Describe(dataEl)}");
+            if (EventNumbers.FirstOutOfRange(dataEl) is { } bad) return (null, $"{at}.data.{bad}");
             if (kind != EventKind.Delete) data = dataEl;
         }
 

@@ -31,10 +31,15 @@ public sealed record WindowBounds(DateTimeOffset Start, DateTimeOffset End);
 /// <summary>A read asked for a span the view cannot answer; the message is meant for the user who asked.</summary>
 public sealed class InvalidWindowReadException(string message) : Exception(message);
 
+/// <summary>A SUM or AVG of the key left the decimal range: its value cannot be answered (never a wrong number).</summary>
+public sealed class AggregateOverflowException(string view, string column)
+    : Exception($"view {view}: {column} overflowed the numeric range (a sum of decimals must stay below 7.9e28 in magnitude), so it has no value to answer");
+
 /// <summary>
 /// Every aggregate is a commutative group or monoid over signed weights, so non-late deltas may arrive in any order
 /// and any batching. State lives in persistent (immutable) structures: <see cref="Clone"/> is O(1) and an
-/// <see cref="Apply"/> that throws (decimal overflow) leaves the aggregate as it was. Not thread-safe for writers;
+/// <see cref="Apply"/> that throws leaves the aggregate as it was; a SUM or AVG that leaves the decimal range is kept
+/// as overflowed, and reading it throws <see cref="AggregateOverflowException"/>. Not thread-safe for writers;
 /// clones may be used from other threads.
 /// </summary>
 public sealed class GroupAggregate
@@ -166,7 +171,8 @@ public sealed class GroupAggregate
                 _view.Aggregates[i].Function.ToString(),
                 s.Count,
                 s.Sum,
-                s.Values.Entries.Select(e => new WeightedValueSnapshot(e.Key.Value.ToJson(), e.Weight, e.Key.Version)).ToList())).ToList()))
+                s.Values.Entries.Select(e => new WeightedValueSnapshot(e.Key.Value.ToJson(), e.Weight, e.Key.Version)).ToList(),
+                s.Overflowed)).ToList()))
             .ToList());
 
     /// <summary>Refuses a snapshot whose aggregates do not line up with <paramref name="view"/>'s.</summary>
@@ -188,7 +194,7 @@ public sealed class GroupAggregate
                     throw new ArgumentException($"view {view.Name}: snapshot aggregate {i} is {a.Function}, the view's is {function}");
                 var values = Multiset.FromEntries(a.Values.Select(v => new Weighted(
                     new EntryKey(v.Version, ValueKey.From(v.Value)), v.Weight)));
-                states[i] = new AggState(a.Count, Decimals.Normalise(a.Sum), values);
+                states[i] = new AggState(a.Count, Decimals.Normalise(a.Sum), values, a.Overflowed);
             }
             var pane = new Pane(WindowLayout.Ticks(p.Start), p.Rows, states);
             if (pane.IsEmpty) continue;
@@ -245,7 +251,17 @@ public sealed class GroupAggregate
     {
         var values = new Dictionary<string, JsonElement>(_view.Aggregates.Count);
         for (var i = 0; i < _view.Aggregates.Count; i++)
-            values[_view.Aggregates[i].Alias] = PaneReads.Read(_view.Aggregates[i].Function, panes.Select(p => p.States[i]).ToList());
+        {
+            var aggregate = _view.Aggregates[i];
+            try
+            {
+                values[aggregate.Alias] = PaneReads.Read(aggregate.Function, panes.Select(p => p.States[i]).ToList());
+            }
+            catch (OverflowException)
+            {
+                throw new AggregateOverflowException(_view.Name, $"{aggregate.Function.ToString().ToUpperInvariant()} AS {aggregate.Alias}");
+            }
+        }
         return new GroupValues(values, window, _late);
     }
 }

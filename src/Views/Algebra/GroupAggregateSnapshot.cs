@@ -25,13 +25,16 @@ public sealed record PaneSnapshot(
 /// <summary>
 /// <see cref="Function"/> names the aggregate function so a snapshot taken under a different view definition is refused.
 /// <see cref="Count"/> is the COUNT, or for SUM/AVG the weight of numeric arguments; <see cref="Sum"/> serves SUM/AVG;
-/// <see cref="Values"/> holds the multiset of COUNT DISTINCT, MIN, MAX and LAST.
+/// <see cref="Values"/> holds the multiset of COUNT DISTINCT, MIN, MAX and LAST. <see cref="Overflowed"/> (written only when
+/// true) marks a SUM/AVG that left the decimal range.
 /// </summary>
 public sealed record AggregateStateSnapshot(
     string Function,
     long Count,
     decimal Sum,
-    IReadOnlyList<WeightedValueSnapshot> Values);
+    IReadOnlyList<WeightedValueSnapshot> Values,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    bool Overflowed = false);
 
 /// <summary>A multiset entry: the value, its net weight, and for LAST the version of the row it came from.</summary>
 public sealed record WeightedValueSnapshot(

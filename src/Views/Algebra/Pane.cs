@@ -7,11 +7,14 @@ namespace ContextLake.Views.Algebra;
 /// <summary>
 /// The partial state of one aggregate in one pane. Immutable so that clones share it. Every function keeps only
 /// the fields it needs: COUNT uses <see cref="Count"/>; SUM and AVG use <see cref="Sum"/> and <see cref="Count"/>
-/// (the weight of numeric arguments); COUNT DISTINCT, MIN, MAX and LAST use <see cref="Values"/>.
+/// (the weight of numeric arguments); COUNT DISTINCT, MIN, MAX and LAST use <see cref="Values"/>. A sum that left the
+/// decimal range is <see cref="Overflowed"/> for good: its exact value is lost, so it is never answered as a number.
 /// </summary>
-internal sealed class AggState(long count, decimal sum, Multiset values)
+internal sealed class AggState(long count, decimal sum, Multiset values, bool overflowed = false)
 {
     public static readonly AggState Empty = new(0, 0m, Multiset.Empty);
+
+    public bool Overflowed { get; } = overflowed;
 
     public long Count { get; } = count;
 
@@ -19,7 +22,7 @@ internal sealed class AggState(long count, decimal sum, Multiset values)
 
     public Multiset Values { get; } = values;
 
-    public bool IsZero => Count == 0 && Sum == 0m && Values.IsEmpty;
+    public bool IsZero => Count == 0 && Sum == 0m && Values.IsEmpty && !Overflowed;
 
     public AggState Fold(AggregateColumn column, int weight, JsonElement? argument, ViewDelta delta)
     {
@@ -31,8 +34,16 @@ internal sealed class AggState(long count, decimal sum, Multiset values)
             case AggregateFunction.Sum or AggregateFunction.Avg:
                 if (isNull || argument!.Value.ValueKind != JsonValueKind.Number || !argument.Value.TryGetDecimal(out var d))
                     return this;
-                // Normalised so that equal sums have one representation whatever scale the inputs were written with.
-                return new AggState(checked(Count + weight), Decimals.Normalise(Sum + weight * d), Values);
+                if (Overflowed) return new AggState(checked(Count + weight), Sum, Values, overflowed: true);
+                try
+                {
+                    // Normalised so that equal sums have one representation whatever scale the inputs were written with.
+                    return new AggState(checked(Count + weight), Decimals.Normalise(Sum + weight * d), Values);
+                }
+                catch (OverflowException)
+                {
+                    return new AggState(checked(Count + weight), Sum, Values, overflowed: true);
+                }
             case AggregateFunction.CountDistinct or AggregateFunction.Min or AggregateFunction.Max:
                 return isNull ? this : new AggState(Count, Sum, Values.Add(new EntryKey(null, ValueKey.From(argument!.Value)), weight));
             case AggregateFunction.Last:

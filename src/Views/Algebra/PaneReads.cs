@@ -17,10 +17,15 @@ internal static class PaneReads
         _ => throw new ArgumentOutOfRangeException(nameof(function), function, "unknown aggregate function"),
     };
 
+    /// <summary>Throws <see cref="OverflowException"/> when a pane's sum overflowed or the panes' sums together do.</summary>
     private static decimal SumOf(IReadOnlyList<AggState> states)
     {
         var sum = 0m;
-        foreach (var s in states) sum += s.Sum;
+        foreach (var s in states)
+        {
+            if (s.Overflowed) throw new OverflowException();
+            sum += s.Sum;
+        }
         return sum;
     }
 

@@ -182,5 +182,9 @@ public static class ViewReads
         {
             return new ViewKeyValues(new Dictionary<string, System.Text.Json.JsonElement>(), null, null, 0, ex.Message);
         }
+        catch (AggregateOverflowException ex)
+        {
+            return new ViewKeyValues(new Dictionary<string, System.Text.Json.JsonElement>(), null, null, 0, Overflow: $"key {read.Key}: {ex.Message}");
+        }
     }
 }

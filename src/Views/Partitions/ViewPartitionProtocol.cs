@@ -85,9 +85,10 @@ public sealed record ViewKeyReads(IReadOnlyList<ViewKeyValues> Results) : IViews
 
 /// <summary>A key's values at the epoch, or why the read cannot be answered as asked (<see cref="Refused"/>: bad window span, view gone).</summary>
 /// <summary>A view key's values at an epoch; <see cref="Exists"/> is false for a key no row has reached (its values are the empty aggregates).
-/// <see cref="Group"/> (on this node only) is the values object read, whose JSON is written once and shared.</summary>
+/// <see cref="Group"/> (on this node only) is the values object read, whose JSON is written once and shared.
+/// <see cref="Overflow"/> says which aggregate of the key left the numeric range (the key has no values to answer).</summary>
 public sealed record ViewKeyValues(IReadOnlyDictionary<string, JsonElement> Values, DateTimeOffset? WindowStart, DateTimeOffset? WindowEnd, long Late, string? Refused = null, bool Exists = false,
-    [property: System.Text.Json.Serialization.JsonIgnore] ContextLake.Views.Algebra.GroupValues? Group = null);
+    [property: System.Text.Json.Serialization.JsonIgnore] ContextLake.Views.Algebra.GroupValues? Group = null, string? Overflow = null);
 
 /// <summary>Journal row of a view partition: the batches of key deltas it took during one write.</summary>
 public sealed record ViewPartitionRow(IReadOnlyList<DownstreamRowPart<KeyDelta>> Parts) : IViewsMessage;

@@ -1,5 +1,5 @@
 // The JSON-lines connector as users run it: declared over REST, records reach entities and views,
-// bad lines become dead letters with their reason, pause holds the stream, and after kill -9 the
+// bad lines (not JSON, no id, a number outside the numeric range) become dead letters with their reason, pause holds the stream, and after kill -9 the
 // connector resumes after the committed line: nothing lost, nothing twice.
 using System.Text.Json;
 using ContextLake.Platform.Hosting;
@@ -45,7 +45,8 @@ public sealed class JsonLinesConnectorSpec() : JournalLifetime(JournalProvider.S
     [Fact]
     public async Task lines_reach_the_views_once_bad_lines_are_dead_letters_and_a_kill_resumes_after_the_committed_line()
     {
-        await File.WriteAllLinesAsync(_file, Enumerable.Range(1, 50).Select(i => Tx(i, i)).Append("{broken").Append("""{"card_id": "no id"}"""));
+        await File.WriteAllLinesAsync(_file, Enumerable.Range(1, 50).Select(i => Tx(i, i)).Append("{broken").Append("""{"card_id": "no id"}""")
+            .Append("""{"id": "huge", "card_id": "c1", "merchant_id": "m0", "amount": 1e300}"""));
         var config = JsonSerializer.Serialize(new
         {
             name = "cards",
@@ -62,13 +63,15 @@ public sealed class JsonLinesConnectorSpec() : JournalLifetime(JournalProvider.S
 
             var (_, status) = await node.GetJson("v1/connectors/cards/status");
             Assert.Equal("RUNNING", status.GetProperty("state").GetString());
-            Assert.Equal(2, status.GetProperty("deadLetters").GetInt64());
+            Assert.Equal(3, status.GetProperty("deadLetters").GetInt64());
             var stream = status.GetProperty("streams")[0];
             Assert.Equal("file:cards", stream.GetProperty("stream").GetString());
-            Assert.Equal(52, stream.GetProperty("read").GetInt64());
+            Assert.Equal(53, stream.GetProperty("read").GetInt64());
             var (_, letters) = await node.GetJson("v1/connectors/cards/dead-letters");
             Assert.Contains(letters.EnumerateArray(), d => d.GetProperty("offset").GetInt64() == 51 && d.GetProperty("reason").GetString()!.StartsWith("not JSON"));
             Assert.Contains(letters.EnumerateArray(), d => d.GetProperty("offset").GetInt64() == 52 && d.GetProperty("reason").GetString() == "the record has no id field 'id'");
+            Assert.Contains(letters.EnumerateArray(), d => d.GetProperty("offset").GetInt64() == 53 &&
+                d.GetProperty("reason").GetString()!.StartsWith("field amount: 1e300 is outside the numeric range"));
 
             // Paused, the connector reads nothing new; resumed, it catches up.
             Assert.Equal(202, (int)(await node.Http.PutAsync("v1/connectors/cards/pause", null)).StatusCode);
@@ -86,7 +89,7 @@ public sealed class JsonLinesConnectorSpec() : JournalLifetime(JournalProvider.S
         {
             // The connector survived the restart and resumed after the committed line.
             Assert.Equal(Enumerable.Range(1, 50).Sum() + 10_000 + 20, await Total(node, 80));
-            Assert.Equal(2, (await node.GetJson("v1/connectors/cards/status")).Body.GetProperty("deadLetters").GetInt64());
+            Assert.Equal(3, (await node.GetJson("v1/connectors/cards/status")).Body.GetProperty("deadLetters").GetInt64());
             var deleted = await node.Http.DeleteAsync("v1/connectors/cards");
             Assert.Equal(204, (int)deleted.StatusCode);
             Assert.Equal(404, (await node.GetJson("v1/connectors/cards/status")).Status);

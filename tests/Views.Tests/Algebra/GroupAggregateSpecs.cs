@@ -212,4 +212,34 @@ public sealed class GroupAggregateSpecs
         var g = new GroupAggregate(One(AggregateFunction.Sum));
         Assert.Throws<ArgumentException>(() => g.Apply(new ViewDelta(1, T0, default, [])));
     }
+
+    [Theory]
+    [InlineData(AggregateFunction.Sum)]
+    [InlineData(AggregateFunction.Avg)]
+    public void a_sum_that_leaves_the_decimal_range_is_reported_never_answered_and_stays_so(AggregateFunction function)
+    {
+        var g = new GroupAggregate(One(function));
+        g.Apply(D(+1, "70000000000000000000000000000", 1));
+        Assert.NotEqual("null", Read(g));
+        g.Apply(D(+1, "70000000000000000000000000000", 2));
+        var refused = Assert.Throws<AggregateOverflowException>(() => g.Read(T0, null));
+        Assert.Contains("AS a overflowed the numeric range", refused.Message);
+        Assert.Contains("view orders_by_account", refused.Message);
+
+        // Its exact value is gone: taking a row back out cannot bring a trustworthy number back.
+        g.Apply(D(-1, "70000000000000000000000000000", 2));
+        Assert.Throws<AggregateOverflowException>(() => g.Read(T0, null));
+        var restored = GroupAggregate.FromSnapshot(One(function), g.ToSnapshot());
+        Assert.Throws<AggregateOverflowException>(() => restored.Read(T0, null));
+    }
+
+    [Fact]
+    public void panes_whose_sums_fit_alone_but_not_together_are_reported_when_a_window_combines_them()
+    {
+        var view = One(AggregateFunction.Sum, window: new HoppingWindow(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(5)) { AllowedLateness = TimeSpan.FromHours(1) });
+        var g = new GroupAggregate(view);
+        g.Apply(D(+1, "70000000000000000000000000000", 1, T0));
+        g.Apply(D(+1, "70000000000000000000000000000", 2, T0.AddMinutes(5)));
+        Assert.Throws<AggregateOverflowException>(() => g.Read(T0.AddMinutes(9), null));
+    }
 }

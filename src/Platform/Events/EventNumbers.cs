@@ -1,0 +1,42 @@
+// The numeric model, checked where events come in. Every number in an event's data is a decimal: at most
+// 28–29 significant digits (more are rounded), magnitude below 7.9 × 10^28 (digits below 10^-28 round to
+// zero). It is the type SUM and AVG add in, so a number outside it could only be dropped or rounded into a
+// wrong total; instead the event is refused at its edge (HTTP answers 400 naming the field, a connector
+// dead-letters the record with the same words) and nothing of it is journaled.
+using System.Text.Json;
+
+namespace ContextLake.Platform.Events;
+
+public static class EventNumbers
+{
+    public const string Model = "numbers are decimals: at most 28 significant digits and a magnitude below 7.9e28";
+
+    /// <summary>
+    /// The first number in <paramref name="data"/> outside the numeric model, as "field: why" with the field's path
+    /// (amount, limits.daily, scores[2]), or null when every number fits.
+    /// </summary>
+    public static string? FirstOutOfRange(JsonElement data) => Find(data, null);
+
+    private static string? Find(JsonElement value, string? path)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Number:
+                return value.TryGetDecimal(out _) ? null : $"{path ?? "value"}: {value.GetRawText()} is outside the numeric range ({Model})";
+            case JsonValueKind.Object:
+                foreach (var p in value.EnumerateObject())
+                    if (Find(p.Value, path is null ? p.Name : $"{path}.{p.Name}") is { } bad) return bad;
+                return null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (Find(item, $"{path}[{i}]") is { } bad) return bad;
+                    i++;
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+}
