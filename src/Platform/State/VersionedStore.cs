@@ -62,13 +62,16 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
         public Version? Newer;
     }
 
+    /// <summary>A pending change with its stream and offset read once (the commit reads them without an interface call).</summary>
+    private readonly record struct Pending(TChange Change, string Stream, long Offset);
+
     private sealed class Slot(string key)
     {
         public string Key { get; } = key;
         public volatile Version? Head;
         public Version? Oldest;
         public TValue? Current;
-        public List<TChange>? Pending;
+        public List<Pending>? Pending;
 
         /// <summary>Taken for the commit under way (it has a change the newest epoch covers).</summary>
         public bool Touched;
@@ -93,6 +96,8 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
     private readonly HashSet<Slot> _multi = new(ReferenceEqualityComparer.Instance);
     private readonly List<Slot> _folded = new();
     private readonly List<int> _assigned = new();
+    private readonly List<long> _order = new();
+    private readonly Dictionary<string, long[]> _through = new(StringComparer.Ordinal);
     private long _committedThrough;
     private long _readableFrom;
 
@@ -127,14 +132,15 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
     {
         if (slot.Pending is null)
         {
-            slot.Pending = new List<TChange>(1);
+            slot.Pending = new List<Pending>(1);
             _pendingKeys++;
         }
-        slot.Pending.Add(change);
-        Index(slot, change);
+        var pending = new Pending(change, change.Stream, change.Offset);
+        slot.Pending.Add(pending);
+        Index(slot, pending);
     }
 
-    private void Index(Slot slot, TChange change)
+    private void Index(Slot slot, Pending change)
     {
         if (!_pending.TryGetValue(change.Stream, out var queue)) _pending[change.Stream] = queue = new PriorityQueue<Slot, long>();
         queue.Enqueue(slot, change.Offset);
@@ -150,6 +156,7 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
         if (epochs.Count == 0) return;
         var latest = epochs[^1];
         _touched.Clear();
+        _through.Clear();
         foreach (var (stream, queue) in _pending)
         {
             var through = latest[stream];
@@ -168,9 +175,16 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
             var pending = slot.Pending!;
             _assigned.Clear();
             int first = int.MaxValue, last = -1, uncovered = 0;
+            string? stream = null;
+            long[] through = [];
             foreach (var change in pending)
             {
-                var j = FirstCovering(epochs, change);
+                if (!ReferenceEquals(change.Stream, stream))
+                {
+                    stream = change.Stream;
+                    through = ThroughOf(stream, epochs);
+                }
+                var j = FirstCovering(through, change.Offset);
                 _assigned.Add(j);
                 if (j < 0)
                 {
@@ -187,22 +201,36 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
                 slot.Push(epochs[last].N, slot.Current);
                 versioned?.Invoke(key, epochs[last].N, slot.Current);
             }
-            else
+            else if (first == last)
             {
                 var value = slot.Head?.Value;
-                for (var j = first; j <= last; j++)
+                for (var i = 0; i < pending.Count; i++)
+                    if (_assigned[i] >= 0) value = fold(key, value, pending[i].Change);
+                slot.Push(epochs[last].N, value);
+                versioned?.Invoke(key, epochs[last].N, value);
+            }
+            else
+            {
+                // Several epochs: the covered changes in epoch order (arrival order within one), one version per epoch.
+                _order.Clear();
+                for (var i = 0; i < pending.Count; i++)
+                    if (_assigned[i] >= 0) _order.Add(((long)_assigned[i] << 32) | (uint)i);
+                _order.Sort();
+                var value = slot.Head?.Value;
+                var at = (int)(_order[0] >> 32);
+                foreach (var o in _order)
                 {
-                    var any = false;
-                    for (var i = 0; i < pending.Count; i++)
+                    var j = (int)(o >> 32);
+                    if (j != at)
                     {
-                        if (_assigned[i] != j) continue;
-                        value = fold(key, value, pending[i]);
-                        any = true;
+                        slot.Push(epochs[at].N, value);
+                        versioned?.Invoke(key, epochs[at].N, value);
+                        at = j;
                     }
-                    if (!any) continue;
-                    slot.Push(epochs[j].N, value);
-                    versioned?.Invoke(key, epochs[j].N, value);
+                    value = fold(key, value, pending[(int)(o & 0xFFFF_FFFF)].Change);
                 }
+                slot.Push(epochs[at].N, value);
+                versioned?.Invoke(key, epochs[at].N, value);
             }
             if (slot.Head!.Older is not null) _multi.Add(slot);
 
@@ -213,13 +241,23 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
             }
             else
             {
-                var rest = new List<TChange>(uncovered);
+                var rest = new List<Pending>(uncovered);
                 for (var i = 0; i < pending.Count; i++)
                     if (_assigned[i] < 0) rest.Add(pending[i]);
                 slot.Pending = rest;
             }
         }
-        if (epochs[^1].N > CommittedThrough) Volatile.Write(ref _committedThrough, epochs[^1].N);
+        if (latest.N > CommittedThrough) Volatile.Write(ref _committedThrough, latest.N);
+    }
+
+    /// <summary>How far each epoch of the commit under way covers <paramref name="stream"/> (ascending), computed once per stream.</summary>
+    private long[] ThroughOf(string stream, IReadOnlyList<Epoch> epochs)
+    {
+        if (_through.TryGetValue(stream, out var through)) return through;
+        through = new long[epochs.Count];
+        for (var j = 0; j < through.Length; j++) through[j] = epochs[j][stream];
+        _through[stream] = through;
+        return through;
     }
 
     /// <summary>Folds the versions of every key older than <paramref name="horizonN"/> into the newest of them (owner only).</summary>
@@ -288,7 +326,7 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
         foreach (var (key, slot) in _slots)
         {
             var value = slot.Head?.Value;
-            var pending = slot.Pending is { } p ? p.ToArray() : null;
+            var pending = slot.Pending is { } p ? p.ConvertAll(c => c.Change) : null;
             if (value is null && pending is null) continue;
             keys.Add(new StoredKey<TValue, TChange>(key, value, pending));
         }
@@ -316,30 +354,31 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
             slot.Current = k.Value;
             if (k.Pending is { Count: > 0 } pending)
             {
-                slot.Pending = pending.ToList();
+                slot.Pending = new List<Pending>(pending.Count);
                 _pendingKeys++;
                 foreach (var change in pending)
                 {
                     if (keepsCurrent) slot.Current = fold(k.Key, slot.Current, change);
-                    Index(slot, change);
+                    var held = new Pending(change, change.Stream, change.Offset);
+                    slot.Pending.Add(held);
+                    Index(slot, held);
                 }
             }
             _slots[k.Key] = slot;
         }
     }
 
-    /// <summary>The first epoch that covers the change, by binary search (each component of V only grows), or -1.</summary>
-    private static int FirstCovering(IReadOnlyList<Epoch> epochs, TChange change)
+    /// <summary>The first epoch whose offset for the change's stream reaches <paramref name="offset"/> (binary search), or -1.</summary>
+    private static int FirstCovering(long[] through, long offset)
     {
-        if (!epochs[^1].Covers(change.Stream, change.Offset)) return -1;
-        if (epochs.Count == 1 || epochs[0].Covers(change.Stream, change.Offset)) return 0;
-        int lo = 0, hi = epochs.Count - 1;
-        while (hi - lo > 1)
+        if (offset > through[^1]) return -1;
+        int lo = 0, hi = through.Length - 1;
+        while (lo < hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (epochs[mid].Covers(change.Stream, change.Offset)) hi = mid;
-            else lo = mid;
+            if (through[mid] >= offset) hi = mid;
+            else lo = mid + 1;
         }
-        return hi;
+        return lo;
     }
 }
