@@ -95,6 +95,9 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
     private int _pendingKeys;
     private readonly HashSet<Slot> _multi = new(ReferenceEqualityComparer.Instance);
     private readonly List<Slot> _folded = new();
+    /// <summary>A key's emptied pending list is kept when it grew beyond this (a hot key), let go otherwise.</summary>
+    private const int SmallPending = 8;
+
     private readonly List<int> _assigned = new();
     private readonly List<long> _order = new();
     private readonly Dictionary<string, long[]> _through = new(StringComparer.Ordinal);
@@ -130,11 +133,8 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
 
     private void AddPending(Slot slot, TChange change)
     {
-        if (slot.Pending is null)
-        {
-            slot.Pending = new List<Pending>(1);
-            _pendingKeys++;
-        }
+        slot.Pending ??= new List<Pending>(1);
+        if (slot.Pending.Count == 0) _pendingKeys++;
         var pending = new Pending(change, change.Stream, change.Offset);
         slot.Pending.Add(pending);
         Index(slot, pending);
@@ -234,17 +234,16 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
             }
             if (slot.Head!.Older is not null) _multi.Add(slot);
 
-            if (uncovered == 0)
+            // The uncovered changes stay, in place. A hot key keeps its list (and its capacity) for the next changes
+            // instead of growing a new one from nothing after every epoch; a cold key's small list is let go.
+            var kept = 0;
+            for (var i = 0; i < pending.Count; i++)
+                if (_assigned[i] < 0) pending[kept++] = pending[i];
+            pending.RemoveRange(kept, pending.Count - kept);
+            if (kept == 0)
             {
-                slot.Pending = null;
                 _pendingKeys--;
-            }
-            else
-            {
-                var rest = new List<Pending>(uncovered);
-                for (var i = 0; i < pending.Count; i++)
-                    if (_assigned[i] < 0) rest.Add(pending[i]);
-                slot.Pending = rest;
+                if (pending.Capacity <= SmallPending) slot.Pending = null;
             }
         }
         if (latest.N > CommittedThrough) Volatile.Write(ref _committedThrough, latest.N);
@@ -314,7 +313,7 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
         {
             if (!doomed(key) || !_slots.TryRemove(key, out var slot)) continue;
             slot.Gone = true;
-            if (slot.Pending is not null) _pendingKeys--;
+            if (slot.Pending is { Count: > 0 }) _pendingKeys--;
             _multi.Remove(slot);
         }
     }
@@ -326,7 +325,7 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
         foreach (var (key, slot) in _slots)
         {
             var value = slot.Head?.Value;
-            var pending = slot.Pending is { } p ? p.ConvertAll(c => c.Change) : null;
+            var pending = slot.Pending is { Count: > 0 } p ? p.ConvertAll(c => c.Change) : null;
             if (value is null && pending is null) continue;
             keys.Add(new StoredKey<TValue, TChange>(key, value, pending));
         }
