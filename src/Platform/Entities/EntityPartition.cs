@@ -333,7 +333,8 @@ public sealed partial class EntityPartition : PartitionActor
 
         public void Add(DownstreamTarget target, IDownstreamChange change)
         {
-            if (!ByTarget.TryGetValue(target, out var list)) ByTarget[target] = list = new List<IDownstreamChange>(Math.Min(2 * events, 1024));
+            // A part's changes spread over every downstream partition: a share of them each, grown as needed.
+            if (!ByTarget.TryGetValue(target, out var list)) ByTarget[target] = list = new List<IDownstreamChange>(Math.Clamp(events / 4, 4, 1024));
             list.Add(change);
         }
 

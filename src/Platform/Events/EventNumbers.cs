@@ -15,28 +15,48 @@ public static class EventNumbers
     /// The first number in <paramref name="data"/> outside the numeric model, as "field: why" with the field's path
     /// (amount, limits.daily, scores[2]), or null when every number fits.
     /// </summary>
-    public static string? FirstOutOfRange(JsonElement data) => Find(data, null);
+    public static string? FirstOutOfRange(JsonElement data)
+    {
+        var path = new List<string>();
+        return Find(data, path) is { } bad ? $"{Path(path)}: {bad.GetRawText()} is outside the numeric range ({Model})" : null;
+    }
 
-    private static string? Find(JsonElement value, string? path)
+    /// <summary>The first number outside the model; <paramref name="path"/> is filled (innermost first) only on the way back from it.</summary>
+    private static JsonElement? Find(JsonElement value, List<string> path)
     {
         switch (value.ValueKind)
         {
             case JsonValueKind.Number:
-                return value.TryGetDecimal(out _) ? null : $"{path ?? "value"}: {value.GetRawText()} is outside the numeric range ({Model})";
+                return value.TryGetDecimal(out _) ? null : value;
             case JsonValueKind.Object:
                 foreach (var p in value.EnumerateObject())
-                    if (Find(p.Value, path is null ? p.Name : $"{path}.{p.Name}") is { } bad) return bad;
+                {
+                    if (Find(p.Value, path) is not { } bad) continue;
+                    path.Add("." + p.Name);
+                    return bad;
+                }
                 return null;
             case JsonValueKind.Array:
                 var i = 0;
                 foreach (var item in value.EnumerateArray())
                 {
-                    if (Find(item, $"{path}[{i}]") is { } bad) return bad;
+                    if (Find(item, path) is { } bad)
+                    {
+                        path.Add($"[{i}]");
+                        return bad;
+                    }
                     i++;
                 }
                 return null;
             default:
                 return null;
         }
+    }
+
+    private static string Path(List<string> innermostFirst)
+    {
+        innermostFirst.Reverse();
+        var path = string.Concat(innermostFirst);
+        return path.Length == 0 ? "value" : path.TrimStart('.');
     }
 }
