@@ -1,4 +1,4 @@
-// contextlake epoch show, views list|describe, connectors list|status|pause|resume: the node's /v1 endpoints
+// contextlake epoch (or epoch show), views list|describe, connectors list|status|pause|resume: the node's /v1 endpoints
 // (one place per idea: the tool does not mirror them under /admin) shown as tables.
 using System.CommandLine;
 using System.Globalization;
@@ -12,8 +12,13 @@ public static class DataCommands
 
     public static Command Epoch()
     {
-        var epoch = new Command("epoch", "the committed epoch");
-        epoch.Subcommands.Add(ToolCommands.Leaf("show", "the latest committed epoch on the node and every stream's committed, read and lag", async (inv, cancel) =>
+        const string what = "the latest committed epoch on the node and every stream's committed, read and lag";
+        // `contextlake epoch` on its own shows it too: the first thing a user types.
+        var epoch = ToolCommands.Leaf("epoch", $"{what} (also: epoch show)", Show);
+        epoch.Subcommands.Add(ToolCommands.Leaf("show", what, Show));
+        return epoch;
+
+        static async Task<int> Show(Invocation inv, CancellationToken cancel)
         {
             var answer = await inv.Api.GetAsync("v1/epoch", cancel);
             if (inv.Json) return await Raw(inv, answer);
@@ -26,8 +31,7 @@ public static class DataCommands
                 [s.Name, N(s.Value.GetProperty("committed").GetInt64()), N(s.Value.GetProperty("read").GetInt64()), N(s.Value.GetProperty("lag").GetInt64())]).ToList();
             Table.Write(inv.Out, ["STREAM", "COMMITTED", "READ", "LAG"], rows);
             return ExitCodes.Ok;
-        }));
-        return epoch;
+        }
     }
 
     public static Command Views()

@@ -42,6 +42,8 @@ public sealed class BenchNode : IAsyncDisposable
             ["ContextLake__Kafka__BootstrapServers"] = kafka.BootstrapServers,
             ["ContextLake__ConnectorsFile"] = "",
             ["Logging__LogLevel__Default"] = "Warning",
+            // The CPU profiles name the methods the JIT compiled again at tier 1 (the hottest), not "anonymous code".
+            ["DOTNET_PerfMapEnabled"] = "1",
             // A benchmark wants every write to complete, however loaded the machine: no 503 after 30 s.
             ["ContextLake__Http__WriteTimeout"] = "00:03:00",
         };

@@ -164,6 +164,7 @@ public sealed class ContextLakeToolSpec(ThreeNodeCluster cluster) : IClassFixtur
         var streams = Rows(epoch, "STREAM", "COMMITTED", "READ", "LAG");
         Assert.Contains(streams, r => r[0] == "http:writes");
         Assert.True((await ToolJson("epoch", "show")).GetProperty("n").GetInt64() >= 1);
+        Assert.Matches(@"^epoch \d+ committed at .*; oldest readable epoch \d+", await ToolOk("epoch"));
 
         var views = Rows(await ToolOk("views", "list"), "NAME", "SOURCE", "KEY", "STATUS", "READABLE", "BACKFILL");
         Assert.Equal(["card_velocity", "credits", "debits", "merchant_embeddings", "merchant_totals"], views.Select(r => r[0]));
