@@ -215,7 +215,7 @@ public sealed class StateOptions
 
     /// <summary>
     /// A partition snapshots its state (between writes) once the rows since its last snapshot hold this many changes, and at
-    /// least as many as it has keys: the recovery tail stays short and a snapshot's cost is spread over what it saves.
+    /// least half as many as it has keys: the recovery tail stays short and a snapshot's cost is spread over what it saves.
     /// </summary>
     public int SnapshotEvery { get; set; } = 20_000;
 
