@@ -76,7 +76,9 @@ public static class BankWorkload
             {
                 var due = TimeSpan.FromSeconds(i / rate);
                 // Task.Delay has millisecond granularity: records falling due within the same tick go out together.
-                if (clock.Elapsed < due) await Task.Delay(due - clock.Elapsed);
+                // One reading of the clock: a second one could pass `due` and hand Task.Delay a negative wait.
+                var wait = due - clock.Elapsed;
+                if (wait > TimeSpan.Zero) await Task.Delay(wait);
             }
             var index = first + i;
             sent[index] = Stopwatch.GetTimestamp();
