@@ -32,6 +32,18 @@ public sealed class ContextLakeToolSpec(ThreeNodeCluster cluster) : IClassFixtur
 
     private async Task<JsonElement> ToolJson(params string[] args) => JsonDocument.Parse(await ToolOk([.. args, "--json"])).RootElement;
 
+    /// <summary>Asks until the answer is settled, for at most 60 s; returns the last answer either way (the caller asserts on it).</summary>
+    private static async Task<T> SettledAsync<T>(Func<Task<T>> ask, Func<T, bool> settled)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var answer = await ask();
+            if (settled(answer) || DateTime.UtcNow > deadline) return answer;
+            await Task.Delay(250);
+        }
+    }
+
     private static string HostPort(string address) => address["akka.tcp://contextlake@".Length..];
 
     /// <summary>The rows of a table (after its header) as cells; asserts every cell starts under its column's header.</summary>
@@ -119,31 +131,29 @@ public sealed class ContextLakeToolSpec(ThreeNodeCluster cluster) : IClassFixtur
         Assert.True(status == 200, body.ToString());
 
         // A region's sharded entities are its key-group partitions, one per shard, every one of them started.
-        // While the coordinator rebalances, a partition handed off between nodes is briefly on none of them: ask until
-        // every one is up (bounded), then check.
+        // While the coordinator rebalances, a partition handed off between nodes is briefly on none of them, and sharding
+        // spreads the partitions over the nodes a few at a time (its rebalance interval): each view below is asked again
+        // (bounded) until it shows every partition started and spread, then checked.
         var partitions = new StateOptions().Partitions;
-        var regions = Rows(await ToolOk("sharding", "regions"), "TYPE", "NODE", "SHARDS", "ENTITIES");
-        string Total(string type) => regions.Single(r => r[0] == type && r[1] == "(all nodes)")[3];
-        // Sharding spreads the partitions over the nodes a few at a time (its rebalance interval): wait for that too.
-        bool Spread() => regions.Count(r => r[0] == "entity" && r[1] != "(all nodes)" && r[3] != "0") >= 2;
-        for (var deadline = DateTime.UtcNow.AddSeconds(60);
-             (Total("entity") != partitions.ToString() || Total("view") != partitions.ToString() || !Spread()) && DateTime.UtcNow < deadline;)
-        {
-            await Task.Delay(250);
-            regions = Rows(await ToolOk("sharding", "regions"), "TYPE", "NODE", "SHARDS", "ENTITIES");
-        }
+        string Total(List<string[]> rows, string type) => rows.Single(r => r[0] == type && r[1] == "(all nodes)")[3];
+        bool Spread(List<string[]> rows) => rows.Count(r => r[0] == "entity" && r[1] != "(all nodes)" && r[3] != "0") >= 2;
+        var regions = await SettledAsync(async () => Rows(await ToolOk("sharding", "regions"), "TYPE", "NODE", "SHARDS", "ENTITIES"),
+            rows => Total(rows, "entity") == partitions.ToString() && Total(rows, "view") == partitions.ToString() && Spread(rows));
         Assert.Equal(["entity", "(all nodes)"], regions.Single(r => r[0] == "entity" && r[1] == "(all nodes)")[..2]);
-        Assert.Equal(partitions.ToString(), regions.Single(r => r[0] == "entity" && r[1] == "(all nodes)")[3]);
-        Assert.Equal(partitions.ToString(), regions.Single(r => r[0] == "view" && r[1] == "(all nodes)")[3]);
+        Assert.Equal(partitions.ToString(), Total(regions, "entity"));
+        Assert.Equal(partitions.ToString(), Total(regions, "view"));
 
-        var regionsJson = await ToolJson("sharding", "regions");
+        static JsonElement EntityRegion(JsonElement json) => json.EnumerateArray().Single(r => r.GetProperty("type").GetString() == "entity");
+        var regionsJson = await SettledAsync(() => ToolJson("sharding", "regions"), json =>
+            EntityRegion(json).GetProperty("entities").GetInt32() == partitions &&
+            EntityRegion(json).GetProperty("nodes").EnumerateArray().Count(n => n.GetProperty("entities").GetInt32() > 0) >= 2);
         var entity = Assert.Single(regionsJson.EnumerateArray(), r => r.GetProperty("type").GetString() == "entity");
         Assert.Equal(partitions, entity.GetProperty("entities").GetInt32());
         Assert.All(entity.GetProperty("nodes").EnumerateArray(), n => Assert.Contains(n.GetProperty("address").GetString(), cluster.Addresses));
         Assert.True(entity.GetProperty("nodes").EnumerateArray().Count(n => n.GetProperty("entities").GetInt32() > 0) >= 2,
             $"the {partitions} entity partitions should be spread over the nodes: {entity}");
 
-        var stats = await ToolOk("sharding", "stats", "entity");
+        var stats = await SettledAsync(() => ToolOk("sharding", "stats", "entity"), text => Rows(text, "NODE", "SHARD", "ENTITIES").Count == partitions);
         var shards = Rows(stats, "NODE", "SHARD", "ENTITIES");
         Assert.Equal(partitions, shards.Count);
         Assert.Equal(partitions, shards.Sum(r => int.Parse(r[2])));
