@@ -148,8 +148,7 @@ builder.Services.AddSingleton(deadLetters);
 builder.Services.AddSingleton<NodeDrain>();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = GracefulLeave.ShutdownTimeout(options));
 builder.Services.AddHostedService(sp => new ConfiguredConnectors(configuredConnectors, sp.GetRequiredService<ActorRegistry>(), sp.GetRequiredService<ILogger<ConfiguredConnectors>>()));
-builder.Services.AddSingleton<ConfiguredViews>();
-builder.Services.AddHostedService(services => services.GetRequiredService<ConfiguredViews>());
+builder.Services.AddHostedService<ConfiguredViews>();
 builder.Services.AddProblemDetails();
 builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
