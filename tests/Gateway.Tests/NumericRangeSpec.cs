@@ -21,6 +21,7 @@ public sealed class NumericRangeSpec(SqliteNodeFixture fixture) : IClassFixture<
     [InlineData("123456789012345678901234567890123")]
     public async Task an_amount_outside_the_decimal_range_is_refused_naming_the_field_and_nothing_of_its_batch_is_journaled(string amount)
     {
+        await Epochs.Bank.WaitForViewsAsync(Node, "credits");
         var to = $"range-{Guid.NewGuid():N}";
         var body = NodeClient.Events(Transfer($"ok-{to}", to, 5)).Replace("]}", "," +
             $$$"""{"type": "transfer", "id": "bad-{{{to}}}", "data": {"from_account": "src", "to_account": "{{{to}}}", "amount": {{{amount}}}}}]}""");
@@ -38,6 +39,7 @@ public sealed class NumericRangeSpec(SqliteNodeFixture fixture) : IClassFixture<
     [Fact]
     public async Task a_sum_that_leaves_the_range_answers_a_problem_naming_view_key_and_column_and_other_keys_still_answer()
     {
+        await Epochs.Bank.WaitForViewsAsync(Node, "credits");
         var to = $"ovf-{Guid.NewGuid():N}";
         var big = 70_000_000_000_000_000_000_000_000_000m;
         var (status, written, _) = await Node.PostJson("v1/events", NodeClient.Events(Transfer($"{to}-1", to, big), Transfer($"{to}-2", to, big),
