@@ -134,15 +134,7 @@ public sealed partial class EntityPartition : PartitionActor
         var live = _writing;
         _writing = new List<Buffered>();
         ApplyRow((EntityRunRow)row, live);
-        if (_waitingDuplicates.Count == 0) return;
-        var kept = 0;
-        for (var i = 0; i < _waitingDuplicates.Count; i++)
-        {
-            var part = _waitingDuplicates[i];
-            if (part.Through <= _journaled.GetValueOrDefault(part.Stream)) AnswerDuplicate(part);
-            else _waitingDuplicates[kept++] = part;
-        }
-        _waitingDuplicates.RemoveRange(kept, _waitingDuplicates.Count - kept);
+        AnswerJournaled(_waitingDuplicates, p => p.Through <= _journaled.GetValueOrDefault(p.Stream), AnswerDuplicate);
     }
 
     /// <summary>Applies a journaled row: live (with the parts that asked for it) or in recovery (null).</summary>

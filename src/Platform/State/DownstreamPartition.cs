@@ -116,16 +116,8 @@ public abstract class DownstreamPartition<TChange> : PartitionActor
         var live = _writing;
         _writing = new List<Taken>();
         ApplyRow(PartsOf(row), live);
-        if (_waitingDuplicates.Count == 0) return;
-        // One pass: a retry storm can leave thousands of redelivered batches waiting for the rows they repeat.
-        var kept = 0;
-        for (var i = 0; i < _waitingDuplicates.Count; i++)
-        {
-            var (batch, replyTo) = _waitingDuplicates[i];
-            if (batch.Through <= _journaled.GetValueOrDefault((batch.Channel, batch.Source))) Confirm(batch, replyTo);
-            else _waitingDuplicates[kept++] = _waitingDuplicates[i];
-        }
-        _waitingDuplicates.RemoveRange(kept, _waitingDuplicates.Count - kept);
+        AnswerJournaled(_waitingDuplicates, w => w.Batch.Through <= _journaled.GetValueOrDefault((w.Batch.Channel, w.Batch.Source)),
+            w => Confirm(w.Batch, w.ReplyTo));
     }
 
     private void ApplyRow(IReadOnlyList<DownstreamRowPart<TChange>> parts, List<Taken>? live)

@@ -249,6 +249,21 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
         foreach (var (message, sender, _, _) in due) Self.Tell(message, sender);
     }
 
+    /// <summary>
+    /// Answers, in one pass, the redeliveries in <paramref name="waiting"/> whose row is now journaled, and keeps the rest in
+    /// order: a retry storm can leave thousands of them waiting for the rows they repeat.
+    /// </summary>
+    protected static void AnswerJournaled<T>(List<T> waiting, Func<T, bool> journaled, Action<T> answer)
+    {
+        var kept = 0;
+        for (var i = 0; i < waiting.Count; i++)
+        {
+            if (journaled(waiting[i])) answer(waiting[i]);
+            else waiting[kept++] = waiting[i];
+        }
+        waiting.RemoveRange(kept, waiting.Count - kept);
+    }
+
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         Log.Error(cause, "{0}: journal write {1} failed; the partition restarts from its journal and senders retry", PersistenceId, sequenceNr);
