@@ -16,7 +16,7 @@ public static class ConnectorHosting
             (system, registry, _) =>
             {
                 var runs = PlatformHosting.StreamRuns(registry, options);
-                return Props.Create(() => new ConnectorManager(types, system, runs, clock, deadLetters));
+                return JournaledSingleton.Props(Props.Create(() => new ConnectorManager(types, system, runs, clock, deadLetters)), "manager");
             },
             new ClusterSingletonOptions())
         .WithActors((system, registry) =>

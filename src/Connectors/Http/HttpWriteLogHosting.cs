@@ -1,9 +1,8 @@
 // Registers the HTTP write log as a cluster singleton (one writer of "http:writes" in the cluster),
-// restarted with backoff when its journal fails.
+// started again when its journal fails (JournaledSingleton).
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
-using Akka.Pattern;
 using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
 
@@ -23,8 +22,7 @@ public static class HttpWriteLogHosting
             {
                 var runs = PlatformHosting.StreamRuns(registry, options);
                 var child = Props.Create(() => new HttpWriteLog(runs, options.Writes, clock));
-                return BackoffSupervisor.Props(Backoff.OnStop(
-                    child, "log", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2, -1));
+                return JournaledSingleton.Props(child, "log");
             },
             new ClusterSingletonOptions());
     }

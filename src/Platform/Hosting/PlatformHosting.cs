@@ -50,7 +50,7 @@ public static class PlatformHosting
                 ShardOptionsFor())
             .WithSingleton<EpochCoordinatorKey>(
                 "epoch-coordinator",
-                Props.Create(() => new EpochCoordinator(options.Epochs.PublishInterval, options.Epochs.SnapshotEvery)),
+                JournaledSingleton.Props(Props.Create(() => new EpochCoordinator(options.Epochs.PublishInterval, options.Epochs.SnapshotEvery)), "coordinator"),
                 new ClusterSingletonOptions())
             .WithActors((system, registry) =>
             {

@@ -7,6 +7,8 @@
 // A run not confirmed within State:RetryAfter, while its stream heard nothing from any partition for as
 // long, is sent again (partitions drop what they have and send their derived changes again), with
 // backoff: a slow run behind a deep queue is not a lost one, and resending it would only deepen the queue.
+// Each stream's watermark is reported again every State:RetryAfter, so an epoch coordinator started again
+// (journal failure, failover) learns it even from a stream that has gone quiet.
 using Akka.Actor;
 using Akka.Event;
 using ContextLake.Platform.Entities;
@@ -53,6 +55,11 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
 
         /// <summary>When a partition last answered anything of this stream's.</summary>
         public DateTime HeardAt { get; set; } = DateTime.UtcNow;
+
+        /// <summary>The end of the last run applied everywhere: the watermark reported to the epoch coordinator.</summary>
+        public long Applied { get; set; }
+
+        public DateTime ReportedAt { get; set; }
     }
 
     private readonly IActorRef _entities;
@@ -153,12 +160,19 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
             foreach (var part in run.Parts) state.ByTag.Remove(part.Tag);
             var submit = run.Submit;
             _observer.Applied(stream, submit.UpTo, run.Keys);
-            _coordinator.Tell(new ReportWatermark(stream, submit.UpTo, Math.Max(state.Read, submit.UpTo)));
+            state.Applied = Math.Max(state.Applied, submit.UpTo);
+            Report(stream, state, DateTime.UtcNow);
             Metrics.IngestedEvents.WithLabels(Metrics.ConnectorOf(stream), stream).Inc(run.Persisted);
             Metrics.ApplySeconds.WithLabels("run").Observe(System.Diagnostics.Stopwatch.GetElapsedTime(run.Started).TotalSeconds);
             FreshnessTracker.Shared.Applied(stream, submit.UpTo, submit.ReadAt, submit.NewestEventTime);
             submit.Done.TrySetResult(new RunReport(run.Persisted, run.Duplicates));
         }
+    }
+
+    private void Report(string stream, StreamState state, DateTime now)
+    {
+        state.ReportedAt = now;
+        _coordinator.Tell(new ReportWatermark(stream, state.Applied, Math.Max(state.Read, state.Applied)));
     }
 
     private static bool IsApplied(Run run, StreamState state)
@@ -174,6 +188,9 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         var now = DateTime.UtcNow;
         foreach (var (stream, state) in _streams)
         {
+            // The watermark again, whatever became of the last report: a coordinator that was started again (after a journal
+            // failure, or on another node after a failover) lost what it had not yet journaled, and an idle stream sends no other.
+            if (state.Applied > 0 && now - state.ReportedAt >= _options.RetryAfter) Report(stream, state, now);
             foreach (var run in state.InFlight)
             {
                 var wait = TimeSpan.FromTicks(_options.RetryAfter.Ticks * Math.Min(8, 1 << Math.Min(3, run.Attempts - 1)));

@@ -36,7 +36,8 @@ public static class ViewsHosting
                 PlatformHosting.ShardOptionsFor())
             .WithSingleton<ViewCatalogKey>(
                 "view-catalog",
-                (_, registry, _) => Props.Create(() => new ViewCatalogActor(registry.Get<EntityRegion>(), options.State.Partitions)),
+                (_, registry, _) => JournaledSingleton.Props(
+                    Props.Create(() => new ViewCatalogActor(registry.Get<EntityRegion>(), options.State.Partitions)), "catalog"),
                 new ClusterSingletonOptions())
             .WithActors((system, registry) =>
             {

@@ -1,6 +1,8 @@
 // The coordinator publishes (n, V) when watermarks move, n grows by one per publication, V never moves
-// backward (a stale watermark is ignored), and numbering continues after a restart.
+// backward (a stale watermark is ignored), numbering continues after a restart, and epochs go on after the
+// journal failed one of the coordinator's writes.
 using Akka.Actor;
+using Akka.Hosting;
 using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
 using ContextLake.Testing;
@@ -72,3 +74,45 @@ public sealed class EpochLagSpec() : JournalLifetime(JournalProvider.Sqlite)
 public sealed class SqliteEpochCoordinatorSpec() : EpochCoordinatorSpec(JournalProvider.Sqlite);
 
 public sealed class PostgreSqlEpochCoordinatorSpec() : EpochCoordinatorSpec(JournalProvider.PostgreSql);
+
+/// <summary>
+/// A journal that stops answering for longer than its circuit breaker's call timeout (here another connection holds SQLite's
+/// write lock) makes the epoch coordinator's write fail, and Akka.Persistence stops it; epochs must go on once the journal is
+/// back, for a stream that has gone quiet too: the coordinator is started again and learns the stream's watermark anew.
+/// </summary>
+public sealed class EpochsAfterJournalOutageSpec() : JournalLifetime(JournalProvider.Sqlite)
+{
+    [Fact]
+    public async Task a_coordinator_write_that_times_out_does_not_stop_the_epochs_of_a_stream_gone_quiet()
+    {
+        var options = new NodeOptions { Journal = Journal.Options, State = new StateOptions { RetryAfter = TimeSpan.FromSeconds(1) } };
+        await using var host = await TestHost.StartAsync(options, (akka, _, _) =>
+            akka.AddHocon("akka.persistence.journal.sql.circuit-breaker.call-timeout = 2s", HoconAddMode.Prepend));
+        var runs = PlatformHosting.StreamRuns(host.Registry, options);
+        await runs.ApplyAsync("s", [], upTo: 1, read: 1);
+        await host.Clock.WaitAsync(e => e["s"] == 1, TimeSpan.FromSeconds(20), CancellationToken.None);
+
+        var journal = new ContextLake.Platform.Journal.JournalDatabase(options.Journal);
+        await using (var locker = journal.CreateConnection())
+        {
+            await locker.OpenAsync();
+            await using (var begin = locker.CreateCommand())
+            {
+                begin.CommandText = "BEGIN EXCLUSIVE";
+                await begin.ExecuteNonQueryAsync();
+            }
+            // The run is applied (it has no events), so its watermark goes to the coordinator, whose write of the epoch
+            // waits on the lock past the call timeout and fails.
+            await runs.ApplyAsync("s", [], upTo: 2, read: 2);
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            Assert.Equal(1, host.Clock.Latest["s"]);
+            await using var rollback = locker.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        // Nothing more is written to "s": the epoch that commits offset 2 comes from the coordinator started again.
+        var committed = await host.Clock.WaitAsync(e => e["s"] == 2, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.Equal(2, committed["s"]);
+    }
+}
