@@ -148,7 +148,8 @@ builder.Services.AddSingleton(deadLetters);
 builder.Services.AddSingleton<NodeDrain>();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = GracefulLeave.ShutdownTimeout(options));
 builder.Services.AddHostedService(sp => new ConfiguredConnectors(configuredConnectors, sp.GetRequiredService<ActorRegistry>(), sp.GetRequiredService<ILogger<ConfiguredConnectors>>()));
-builder.Services.AddHostedService<ConfiguredViews>();
+builder.Services.AddSingleton<ConfiguredViews>();
+builder.Services.AddHostedService(services => services.GetRequiredService<ConfiguredViews>());
 builder.Services.AddProblemDetails();
 builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);

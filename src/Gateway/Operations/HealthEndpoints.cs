@@ -1,9 +1,11 @@
 // /healthz (the process answers) and /readyz (cluster member Up, journal reachable, write log answering,
-// the committed epoch and the view catalog known on this node, every state partition started and
+// the committed epoch and the view catalog known on this node, every configured view in it and caught
+// up, so the first read or subscription after 200 finds it, every state partition started and
 // recovered, epochs advancing, stream lag within bound).
 using Akka.Actor;
 using Akka.Hosting;
 using ContextLake.Connectors.Http;
+using ContextLake.Gateway.Views;
 using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Journal;
@@ -24,7 +26,7 @@ public static class HealthEndpoints
     }
 
     private static async Task<IResult> Ready(
-        ActorSystem system, JournalDatabase journal, EpochClock clock, ViewCatalog catalog, NodeOptions options,
+        ActorSystem system, JournalDatabase journal, EpochClock clock, ViewCatalog catalog, ConfiguredViews configured, NodeOptions options,
         IRequiredActor<HttpWriteLogKey> writeLog, IRequiredActor<EpochCoordinatorKey> coordinator, IRequiredActor<PartitionKeeperKey> keeper,
         CancellationToken cancel)
     {
@@ -39,7 +41,8 @@ public static class HealthEndpoints
         {
         }
 
-        var viewsKnown = catalog.Version >= 0;
+        var notAnswered = catalog.Version >= 0 ? configured.NotAnswered(catalog) : ["the view catalog is not known on this node yet"];
+        var viewsKnown = notAnswered is null;
         PartitionKeeper.Status? partitions = null;
         try
         {
@@ -67,6 +70,7 @@ public static class HealthEndpoints
             problems.Add(partitions is null
                 ? "the partition keeper did not answer within 2 s"
                 : $"{partitions.Missing.Count} state partitions have not answered yet (recovering or moving): {string.Join(", ", partitions.Missing.Take(8))}{(partitions.Missing.Count > 8 ? ", …" : "")}");
+        if (notAnswered is not null) problems.Add($"configured views this node does not answer yet (creating or backfilling): {string.Join(", ", notAnswered)}");
         var advancing = streams.EpochAdvancing;
         var lagOk = streams.LagWithinBound;
         var doc = new ReadinessDoc(clusterUp && journalOk && position is not null && clock.Known && viewsKnown && partitionsStarted && advancing && lagOk,
