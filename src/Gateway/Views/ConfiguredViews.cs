@@ -47,6 +47,13 @@ public sealed class ConfiguredViews(NodeOptions options, ActorRegistry registry,
                 {
                     log.LogInformation("waiting for the view catalog to create view {View}", definition.Name);
                 }
+                catch (Exception ex) when (!stop.IsCancellationRequested)
+                {
+                    // Anything else (the catalog failed the request, or was being started again after a journal failure):
+                    // ask again, since /readyz waits for these views and giving up would keep the node unready for good.
+                    log.LogWarning(ex, "the view catalog did not create view {View}; asking again", definition.Name);
+                    await Task.Delay(TimeSpan.FromSeconds(1), stop);
+                }
             }
         }
         _ensured = ensured;
