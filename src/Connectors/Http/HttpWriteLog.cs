@@ -50,6 +50,8 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     private bool _flushScheduled;
     private bool _submitting;
     private long _submittedUpTo;
+    /// <summary>Events in batches taken since the last flush (not yet given offsets).</summary>
+    private long _bufferedEvents;
     /// <summary>Events journaled (or replayed) since the last snapshot: the tail the next recovery would replay.</summary>
     private long _sinceSnapshot;
     private DateTime _lastWrite = DateTime.UtcNow;
@@ -73,6 +75,15 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
 
         Command<AppendWrites>(cmd =>
         {
+            // Bounded admission: what is accepted and not yet applied stays under Writes:MaxPendingEvents. Past it the batch
+            // is refused before anything of it is journaled, so the client backs off instead of waiting for its timeout.
+            var pending = _nextOffset - 1 - _appliedUpTo + _bufferedEvents;
+            if (pending > 0 && pending + cmd.Writes.Count > _options.MaxPendingEvents)
+            {
+                Sender.Tell(new Status.Failure(new WriteLogFullException(pending, _options.MaxPendingEvents)));
+                return;
+            }
+            _bufferedEvents += cmd.Writes.Count;
             _buffer.Add(new Buffered(Sender, cmd));
             if (_flushScheduled) return;
             // Everything already in the mailbox lands in the buffer before Flush: one journal write per group.
@@ -120,6 +131,7 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     private void FlushBuffer()
     {
         _flushScheduled = false;
+        _bufferedEvents = 0;
         if (_buffer.Count == 0) return;
 
         var records = new List<WriteBatchRecord>();
@@ -283,6 +295,11 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
         }
     }
 }
+
+/// <summary>The write log holds as many accepted-but-unapplied events as it may: the batch was refused, nothing of it written.</summary>
+public sealed class WriteLogFullException(long pending, int limit)
+    : Exception($"nothing of this batch was written: {pending} accepted events are not applied yet and the write log holds at most {limit} " +
+        "(setting ContextLake:Writes:MaxPendingEvents); ingest is saturated, send it again after Retry-After");
 
 /// <summary>The write log could not journal a batch: nothing of it was written.</summary>
 public sealed class JournalUnavailableException(Exception inner)

@@ -28,6 +28,7 @@ public static class WriteEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
 
@@ -66,6 +67,11 @@ public static class WriteEndpoints
             return new Problem(StatusCodes.Status503ServiceUnavailable, "Write not confirmed",
                 $"the batch was not confirmed within {options.Http.WriteTimeout.TotalSeconds:0.#}s (setting ContextLake:Http:WriteTimeout); " +
                 "it may or may not be journaled: send it again with the same idempotency keys").ToResult();
+        }
+        catch (WriteLogFullException ex)
+        {
+            http.Response.Headers.RetryAfter = "1";
+            return new Problem(StatusCodes.Status429TooManyRequests, "Ingest saturated", ex.Message).ToResult();
         }
         catch (JournalUnavailableException ex)
         {

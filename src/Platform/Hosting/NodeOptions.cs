@@ -79,6 +79,7 @@ public sealed class NodeOptions
 
         Check(Writes.IdempotencyKeys is >= 0, "Writes:IdempotencyKeys", $"{Writes.IdempotencyKeys} must not be negative");
         Check(Writes.SnapshotEvery is >= 1, "Writes:SnapshotEvery", $"{Writes.SnapshotEvery} must be at least 1");
+        Check(Writes.MaxPendingEvents is >= 1, "Writes:MaxPendingEvents", $"{Writes.MaxPendingEvents} must be at least 1");
         Check(Writes.SnapshotWhenIdle >= TimeSpan.Zero && Writes.SnapshotWhenIdle <= TimeSpan.FromHours(1), "Writes:SnapshotWhenIdle",
             $"{Writes.SnapshotWhenIdle} is outside 0..1 h");
         Check(Epochs.PublishInterval >= TimeSpan.FromMilliseconds(1) && Epochs.PublishInterval <= TimeSpan.FromSeconds(10),
@@ -251,4 +252,10 @@ public sealed class WriteLogOptions
 
     /// <summary>The write log, quiet (nothing buffered or waiting) for this long, snapshots what it journaled since its last snapshot. Zero turns it off.</summary>
     public TimeSpan SnapshotWhenIdle { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Events the write log holds accepted but not yet applied (journaled or about to be); a batch that would take it past
+    /// this is refused at once (HTTP 429 with Retry-After), with nothing of it written. A batch is always taken when nothing is held.
+    /// </summary>
+    public int MaxPendingEvents { get; set; } = 100_000;
 }
