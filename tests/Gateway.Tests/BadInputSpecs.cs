@@ -34,6 +34,29 @@ public sealed class BadInputSpecs(SqliteNodeFixture fixture) : IClassFixture<Sql
         AssertProblem(got, problem, contentType, status, detail);
     }
 
+    public static TheoryData<string, string, string> OversizedViews() => new()
+    {
+        { "a 1,000-character view name", $"CREATE VIEW {new string('v', 1_000)} AS SELECT to_account, SUM(amount) AS total FROM transfer GROUP BY to_account",
+            "the view name has 1000 characters; at most 64 are accepted (setting ContextLake:Limits:MaxNameLength)" },
+        { "a 100-character column name", $"CREATE VIEW long_alias AS SELECT to_account, SUM(amount) AS {new string('c', 100)} FROM transfer GROUP BY to_account",
+            "has 100 characters; at most 64 are accepted (setting ContextLake:Limits:MaxNameLength)" },
+        { "a view of 5,000 aggregates", "CREATE VIEW wide AS SELECT to_account, " + string.Join(", ", Enumerable.Range(0, 5_000).Select(i => $"SUM(amount) AS s{i}")) +
+            " FROM transfer GROUP BY to_account", "(setting ContextLake:Limits:MaxViewSqlLength)" },
+        { "a view of 40 aggregates", "CREATE VIEW forty AS SELECT to_account, " + string.Join(", ", Enumerable.Range(0, 40).Select(i => $"SUM(amount) AS s{i}")) +
+            " FROM transfer GROUP BY to_account", "the view has 40 aggregates; at most 32 are accepted (setting ContextLake:Limits:MaxAggregates)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(OversizedViews))]
+    public async Task a_view_definition_past_a_size_limit_is_refused_naming_the_setting_and_not_created(string _, string sql, string detail)
+    {
+        var (got, problem, contentType) = await Node.PostJson("v1/views", JsonSerializer.Serialize(new { sql }));
+        AssertProblem(got, problem, contentType, 400, detail);
+        var (status, views) = await Node.GetJson("v1/views");
+        Assert.Equal(200, status);
+        Assert.DoesNotContain(views.EnumerateArray(), v => v.GetProperty("name").GetString() is "wide" or "forty" or "long_alias" || v.GetProperty("name").GetString()!.Length > 64);
+    }
+
     [Fact]
     public async Task a_wrong_content_type_is_refused()
     {

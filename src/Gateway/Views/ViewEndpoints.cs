@@ -5,6 +5,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Problems;
+using ContextLake.Platform.Hosting;
 using ContextLake.Views.Catalog;
 using ContextLake.Views.Definitions;
 using ContextLake.Views.Sql;
@@ -64,7 +65,7 @@ public static class ViewEndpoints
         app.MapDelete("/v1/views/{view}", Drop).WithName("DropView").Produces<ViewDoc>().ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> Create(HttpRequest request, ViewCatalog catalog, EntitySchemas schemas,
+    private static async Task<IResult> Create(HttpRequest request, ViewCatalog catalog, EntitySchemas schemas, NodeOptions options,
         IRequiredActor<ViewCatalogKey> catalogActor, CancellationToken cancel)
     {
         string? sql;
@@ -84,8 +85,12 @@ public static class ViewEndpoints
         ViewDefinition definition;
         try
         {
+            ViewSql.CheckLength(sql, options.Limits);
             definition = ViewSql.Parse(sql);
             ViewSql.Validate(definition, schemas);
+            var source = definition.Source;
+            ViewSql.CheckLimits(definition, options.Limits,
+                catalog.All.Count(v => v.Definition.Source == source && v.Name != definition.Name));
         }
         catch (ViewDefinitionException ex)
         {

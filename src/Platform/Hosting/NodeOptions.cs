@@ -19,6 +19,7 @@ public sealed class NodeOptions
     public KafkaOptions Kafka { get; set; } = new();
     public HealthOptions Health { get; set; } = new();
     public SubscriptionOptions Subscriptions { get; set; } = new();
+    public LimitOptions Limits { get; set; } = new();
 
     /// <summary>A JSON file of connectors ([{"name", "config"}], the REST shape) created at startup when absent.</summary>
     public string? ConnectorsFile { get; set; } = "connectors.json";
@@ -79,6 +80,10 @@ public sealed class NodeOptions
 
         Check(Writes.IdempotencyKeys is >= 0, "Writes:IdempotencyKeys", $"{Writes.IdempotencyKeys} must not be negative");
         Check(Writes.SnapshotEvery is >= 1, "Writes:SnapshotEvery", $"{Writes.SnapshotEvery} must be at least 1");
+        Check(Limits.MaxNameLength is >= 1 and <= 1024, "Limits:MaxNameLength", $"{Limits.MaxNameLength} is outside 1..1024");
+        Check(Limits.MaxAggregates is >= 1 and <= 1024, "Limits:MaxAggregates", $"{Limits.MaxAggregates} is outside 1..1024");
+        Check(Limits.MaxViewsPerSource is >= 1 and <= 10_000, "Limits:MaxViewsPerSource", $"{Limits.MaxViewsPerSource} is outside 1..10000");
+        Check(Limits.MaxViewSqlLength is >= 64 and <= 1_048_576, "Limits:MaxViewSqlLength", $"{Limits.MaxViewSqlLength} is outside 64..1048576");
         Check(Writes.MaxPendingEvents is >= 1, "Writes:MaxPendingEvents", $"{Writes.MaxPendingEvents} must be at least 1");
         Check(Writes.SnapshotWhenIdle >= TimeSpan.Zero && Writes.SnapshotWhenIdle <= TimeSpan.FromHours(1), "Writes:SnapshotWhenIdle",
             $"{Writes.SnapshotWhenIdle} is outside 0..1 h");
@@ -240,6 +245,22 @@ public sealed class StateOptions
 
     /// <summary>Most bytes in one message between partitions: parts and batches are cut below Akka.Remote's frame size.</summary>
     public int MessageBytes { get; set; } = 64 * 1024;
+}
+
+/// <summary>Size limits on view definitions (POST /v1/views), each named in the problem that refuses one.</summary>
+public sealed class LimitOptions
+{
+    /// <summary>Characters in a view's name and in each of its column names (the group key's alias and the aggregates').</summary>
+    public int MaxNameLength { get; set; } = 64;
+
+    /// <summary>Aggregates in one view.</summary>
+    public int MaxAggregates { get; set; } = 32;
+
+    /// <summary>Views reading one entity type: each multiplies the projection work of every event of the type.</summary>
+    public int MaxViewsPerSource { get; set; } = 32;
+
+    /// <summary>Characters in one CREATE VIEW statement.</summary>
+    public int MaxViewSqlLength { get; set; } = 8_192;
 }
 
 public sealed class WriteLogOptions

@@ -1,0 +1,43 @@
+// The size limits of a view definition, each a setting (ContextLake:Limits) named in the refusal: a view's name and
+// its columns' names, its aggregates, and how many views one entity type feeds (every event of the type is projected
+// into each of them, so that count multiplies the cost of every write).
+using ContextLake.Platform.Hosting;
+using ContextLake.Views.Definitions;
+
+namespace ContextLake.Views.Sql;
+
+public static partial class ViewSql
+{
+    /// <summary>Refuses a definition text longer than <see cref="LimitOptions.MaxViewSqlLength"/>, before it is parsed.</summary>
+    public static void CheckLength(string sql, LimitOptions limits)
+    {
+        if (sql.Length > limits.MaxViewSqlLength)
+            throw new ViewDefinitionException(
+                $"the definition has {sql.Length} characters; at most {limits.MaxViewSqlLength} are accepted (setting ContextLake:Limits:MaxViewSqlLength)", 1, 1);
+    }
+
+    /// <summary>
+    /// Checks <paramref name="view"/> against <paramref name="limits"/>, given the views that already read its source;
+    /// throws <see cref="ViewDefinitionException"/> naming the setting.
+    /// </summary>
+    public static void CheckLimits(ViewDefinition view, LimitOptions limits, int viewsOnSource)
+    {
+        var map = MapOf(view);
+        if (view.Name.Length > limits.MaxNameLength)
+            throw Error(SourcePos.Unknown, $"the view name has {view.Name.Length} characters; at most {limits.MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)");
+        if (view.KeyAlias.Length > limits.MaxNameLength)
+            throw Error(map.Key, $"the column name '{view.KeyAlias[..16]}…' has {view.KeyAlias.Length} characters; at most {limits.MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)");
+        for (var i = 0; i < view.Aggregates.Count; i++)
+        {
+            var alias = view.Aggregates[i].Alias;
+            if (alias.Length > limits.MaxNameLength)
+                throw Error(i < map.AggregateArguments.Count ? map.AggregateArguments[i] : SourcePos.Unknown,
+                    $"the column name '{alias[..16]}…' has {alias.Length} characters; at most {limits.MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)");
+        }
+        if (view.Aggregates.Count > limits.MaxAggregates)
+            throw Error(limits.MaxAggregates < map.AggregateArguments.Count ? map.AggregateArguments[limits.MaxAggregates] : SourcePos.Unknown,
+                $"the view has {view.Aggregates.Count} aggregates; at most {limits.MaxAggregates} are accepted (setting ContextLake:Limits:MaxAggregates)");
+        if (viewsOnSource >= limits.MaxViewsPerSource)
+            throw Error(map.Source, $"{viewsOnSource} views already read '{view.Source}'; at most {limits.MaxViewsPerSource} may (setting ContextLake:Limits:MaxViewsPerSource): drop one first");
+    }
+}
