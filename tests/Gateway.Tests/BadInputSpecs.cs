@@ -73,6 +73,22 @@ public sealed class BadInputSpecs(SqliteNodeFixture fixture) : IClassFixture<Sql
     }
 
     [Fact]
+    public async Task an_event_over_the_event_size_limit_is_refused_naming_the_setting()
+    {
+        var body = "{\"events\": [{\"type\": \"blob\", \"id\": \"ok\"}, {\"type\": \"blob\", \"id\": \"big\", \"data\": {\"x\": \"" + new string('x', 1_100_000) + "\"}}]}";
+        var (got, problem, contentType) = await Node.PostJson("v1/events", body);
+        AssertProblem(got, problem, contentType, 400, "events[1].data has 1100009 bytes; at most 1048576 are accepted per event (setting ContextLake:Limits:MaxEventBytes)");
+    }
+
+    [Fact]
+    public async Task a_read_of_more_keys_than_the_limit_is_refused_naming_the_setting()
+    {
+        var reads = Enumerable.Range(0, 1001).Select(i => new { entity = $"account/a{i}" });
+        var (got, problem, contentType) = await Node.PostJson("v1/read", JsonSerializer.Serialize(new { reads }));
+        AssertProblem(got, problem, contentType, 400, "reads must hold 1 to 1000 items, not 1001 (setting ContextLake:Limits:MaxReadKeys)");
+    }
+
+    [Fact]
     public async Task a_batch_of_100000_events_is_refused()
     {
         var sb = new StringBuilder("{\"events\": [");

@@ -25,7 +25,6 @@ public sealed record EpochResponse(long N, IReadOnlyDictionary<string, long> Vec
 
 public static class DecisionReadEndpoints
 {
-    private const int MaxReads = 1000;
     public const int MaxK = 1000;
 
     public static void MapDecisionReadEndpoints(this IEndpointRouteBuilder app)
@@ -91,7 +90,7 @@ public static class DecisionReadEndpoints
 
         using (doc)
         {
-            var (parsed, problem) = Parse(doc.RootElement);
+            var (parsed, problem) = Parse(doc.RootElement, options.Limits.MaxReadKeys);
             if (problem is not null) return problem.ToResult();
             var (req, items) = parsed!.Value;
 
@@ -160,14 +159,14 @@ public static class DecisionReadEndpoints
         return (new ReadItemDoc(null, null, null, null, view, vector.Clone(), k, where, exact), null);
     }
 
-    private static ((ReadPointRequest, List<ReadItemDoc>)?, Problem?) Parse(JsonElement root)
+    private static ((ReadPointRequest, List<ReadItemDoc>)?, Problem?) Parse(JsonElement root, int maxReads)
     {
         static Problem Bad(string detail) => Problem.BadRequest("Invalid read", detail);
         if (root.ValueKind != JsonValueKind.Object) return (null, Bad("the body must be a JSON object {\"reads\": [...]}"));
         if (!root.TryGetProperty("reads", out var reads) || reads.ValueKind != JsonValueKind.Array)
             return (null, Bad("the body needs a \"reads\" array"));
-        if (reads.GetArrayLength() is 0 or > MaxReads)
-            return (null, Bad($"reads must hold 1 to {MaxReads} items, not {reads.GetArrayLength()}"));
+        if (reads.GetArrayLength() == 0 || reads.GetArrayLength() > maxReads)
+            return (null, Bad($"reads must hold 1 to {maxReads} items, not {reads.GetArrayLength()} (setting ContextLake:Limits:MaxReadKeys)"));
 
         var items = new List<ReadItemDoc>();
         var i = 0;

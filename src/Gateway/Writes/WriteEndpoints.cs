@@ -54,7 +54,7 @@ public static class WriteEndpoints
             return TooLarge(null, limit);
         }
 
-        var (writes, problem) = new WriteRequestParser(options.Http.MaxBatchEvents).Parse(body, DateTimeOffset.UtcNow);
+        var (writes, problem) = new WriteRequestParser(options.Http.MaxBatchEvents, options.Limits.MaxEventBytes).Parse(body, DateTimeOffset.UtcNow);
         if (problem is not null) return problem.ToResult();
 
         try

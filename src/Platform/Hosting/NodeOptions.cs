@@ -83,6 +83,8 @@ public sealed class NodeOptions
         Check(Limits.MaxNameLength is >= 1 and <= 1024, "Limits:MaxNameLength", $"{Limits.MaxNameLength} is outside 1..1024");
         Check(Limits.MaxAggregates is >= 1 and <= 1024, "Limits:MaxAggregates", $"{Limits.MaxAggregates} is outside 1..1024");
         Check(Limits.MaxViewsPerSource is >= 1 and <= 10_000, "Limits:MaxViewsPerSource", $"{Limits.MaxViewsPerSource} is outside 1..10000");
+        Check(Limits.MaxReadKeys is >= 1 and <= 100_000, "Limits:MaxReadKeys", $"{Limits.MaxReadKeys} is outside 1..100000");
+        Check(Limits.MaxEventBytes is >= 1024, "Limits:MaxEventBytes", $"{Limits.MaxEventBytes} must be at least 1024");
         Check(Limits.MaxViewSqlLength is >= 64 and <= 1_048_576, "Limits:MaxViewSqlLength", $"{Limits.MaxViewSqlLength} is outside 64..1048576");
         Check(Writes.MaxPendingEvents is >= 1, "Writes:MaxPendingEvents", $"{Writes.MaxPendingEvents} must be at least 1");
         Check(Writes.SnapshotWhenIdle >= TimeSpan.Zero && Writes.SnapshotWhenIdle <= TimeSpan.FromHours(1), "Writes:SnapshotWhenIdle",
@@ -247,7 +249,7 @@ public sealed class StateOptions
     public int MessageBytes { get; set; } = 64 * 1024;
 }
 
-/// <summary>Size limits on view definitions (POST /v1/views), each named in the problem that refuses one.</summary>
+/// <summary>Size limits on view definitions (POST /v1/views), reads and events, each named in the problem that refuses one.</summary>
 public sealed class LimitOptions
 {
     /// <summary>Characters in a view's name and in each of its column names (the group key's alias and the aggregates').</summary>
@@ -261,6 +263,12 @@ public sealed class LimitOptions
 
     /// <summary>Characters in one CREATE VIEW statement.</summary>
     public int MaxViewSqlLength { get; set; } = 8_192;
+
+    /// <summary>Items (entities, view keys, searches) in one decision read (POST /v1/read).</summary>
+    public int MaxReadKeys { get; set; } = 1_000;
+
+    /// <summary>Bytes of one event's data (its JSON as sent) in a write.</summary>
+    public int MaxEventBytes { get; set; } = 1_048_576;
 }
 
 public sealed class WriteLogOptions
