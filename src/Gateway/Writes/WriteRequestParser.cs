@@ -8,7 +8,7 @@ using ContextLake.Platform.Events;
 
 namespace ContextLake.Gateway.Writes;
 
-public sealed class WriteRequestParser(int maxBatchEvents, int maxEventBytes = 1_048_576)
+public sealed class WriteRequestParser(int maxBatchEvents, int maxEventBytes)
 {
     private const string Title = "Invalid write batch";
     private const int MaxKeyLength = 256;

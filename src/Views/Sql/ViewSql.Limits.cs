@@ -26,13 +26,12 @@ public static partial class ViewSql
         if (view.Name.Length > limits.MaxNameLength)
             throw Error(SourcePos.Unknown, $"the view name has {view.Name.Length} characters; at most {limits.MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)");
         if (view.KeyAlias.Length > limits.MaxNameLength)
-            throw Error(map.Key, $"the column name '{view.KeyAlias[..16]}…' has {view.KeyAlias.Length} characters; at most {limits.MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)");
+            throw Error(map.Key, ColumnNameTooLong(view.KeyAlias, limits));
         for (var i = 0; i < view.Aggregates.Count; i++)
         {
             var alias = view.Aggregates[i].Alias;
             if (alias.Length > limits.MaxNameLength)
-                throw Error(i < map.AggregateArguments.Count ? map.AggregateArguments[i] : SourcePos.Unknown,
-                    $"the column name '{alias[..16]}…' has {alias.Length} characters; at most {limits.MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)");
+                throw Error(i < map.AggregateArguments.Count ? map.AggregateArguments[i] : SourcePos.Unknown, ColumnNameTooLong(alias, limits));
         }
         if (view.Aggregates.Count > limits.MaxAggregates)
             throw Error(limits.MaxAggregates < map.AggregateArguments.Count ? map.AggregateArguments[limits.MaxAggregates] : SourcePos.Unknown,
@@ -40,4 +39,8 @@ public static partial class ViewSql
         if (viewsOnSource >= limits.MaxViewsPerSource)
             throw Error(map.Source, $"{viewsOnSource} views already read '{view.Source}'; at most {limits.MaxViewsPerSource} may (setting ContextLake:Limits:MaxViewsPerSource): drop one first");
     }
+
+    /// <summary>A column name past the limit, quoted by its first 16 characters (the whole of it can be thousands).</summary>
+    private static string ColumnNameTooLong(string name, LimitOptions limits) =>
+        $"the column name '{name[..Math.Min(16, name.Length)]}…' has {name.Length} characters; at most {limits.MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)";
 }

@@ -39,4 +39,13 @@ public sealed class ViewSqlLimitsSpecs
         Assert.Contains("at most 200 are accepted (setting ContextLake:Limits:MaxViewSqlLength)",
             Refusal("CREATE VIEW v AS SELECT to_account, COUNT(*) AS n FROM transfer WHERE " + string.Join(" AND ", Enumerable.Range(0, 20).Select(i => $"amount > {i}")) + " GROUP BY to_account").Message);
     }
+
+    [Fact]
+    public void a_column_name_shorter_than_the_quoted_prefix_is_refused_whole_under_a_small_limit()
+    {
+        var tiny = new LimitOptions { MaxNameLength = 4 };
+        var refusal = Assert.Throws<ViewDefinitionException>(() =>
+            ViewSql.CheckLimits(ViewSql.Parse("CREATE VIEW v AS SELECT acct, COUNT(*) AS count FROM transfer GROUP BY acct"), tiny, 0));
+        Assert.Contains("the column name 'count…' has 5 characters; at most 4 are accepted (setting ContextLake:Limits:MaxNameLength)", refusal.Message);
+    }
 }
