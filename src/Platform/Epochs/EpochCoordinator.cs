@@ -1,6 +1,7 @@
 // The epoch coordinator (a persistent cluster singleton): gathers per-stream watermarks and publishes
 // (n, V) every few milliseconds when something moved. Each epoch is journaled before it is published,
 // so numbers and vectors never go backward, across restarts and failovers too.
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
@@ -78,8 +79,10 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
             if (w > _latest[stream]) vector[stream] = w;
         var next = new EpochRecorded(_latest.N + 1, vector, DateTimeOffset.UtcNow);
         _persisting = true;
+        var started = Stopwatch.GetTimestamp();
         Persist(next, e =>
         {
+            Telemetry.Metrics.JournalWriteSeconds.WithLabels("epoch").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             _persisting = false;
             Restore(e);
             Publish();

@@ -38,7 +38,7 @@ public static class Metrics
         new GaugeConfiguration { LabelNames = ["stream"] });
 
     public static readonly Histogram JournalWriteSeconds = Prometheus.Metrics.CreateHistogram(
-        "contextlake_journal_write_seconds", "Time for a partition to journal one row (its group-committed work), per region.",
+        "contextlake_journal_write_seconds", "Time to journal one row, per region: a partition's group-committed work (entity, view, vector) or the epoch coordinator's record of one epoch (epoch).",
         new HistogramConfiguration { LabelNames = ["region"], Buckets = LatencyBuckets });
 
     public static readonly Histogram JournalBatchEvents = Prometheus.Metrics.CreateHistogram(

@@ -10,7 +10,7 @@ namespace ContextLake.Benchmarks.Support;
 
 public sealed class NodeUsage
 {
-    private static readonly string[] Regions = ["entity", "view", "vector"];
+    private static readonly string[] Regions = ["entity", "view", "vector", "epoch"];
 
     private readonly BenchNode _node;
     private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -139,12 +139,18 @@ public sealed record UsageReport(
             ["benchmark process CPU (load generator, mock Kafka brokers, clients)", $"{F(OwnCpu, "0.0")} s = {F(OwnCores)} cores"],
             ["whole machine busy (/proc/stat)", $"{F(MachineCores)} cores of {Cores} (other processes {F(OtherCores)})"],
             ["load average (1 min) at the end", F(LoadAverage, "0.0")],
-            .. Journal.Select(r => new[]
-            {
-                $"journal rows, {r.Region} partitions",
-                $"{r.Rows:0} rows ({F(r.Rows / Wall, "0")}/s), {F(r.EventsPerRow, "0.0")} {(r.Region == "entity" ? "events" : "changes")} per row, " +
-                $"{F(r.MeanMs)} ms per row write ({NodeUsage.P99(r.P99Seconds)})",
-            }),
+            .. Journal.Select(r => r.Region == "epoch"
+                ? new[]
+                {
+                    "journal rows, epoch coordinator",
+                    $"{r.Rows:0} epochs ({F(r.Rows / Wall, "0")}/s), {F(r.MeanMs)} ms per epoch's write ({NodeUsage.P99(r.P99Seconds)})",
+                }
+                : new[]
+                {
+                    $"journal rows, {r.Region} partitions",
+                    $"{r.Rows:0} rows ({F(r.Rows / Wall, "0")}/s), {F(r.EventsPerRow, "0.0")} {(r.Region == "entity" ? "events" : "changes")} per row, " +
+                    $"{F(r.MeanMs)} ms per row write ({NodeUsage.P99(r.P99Seconds)})",
+                }),
             ["runs applied (`contextlake_apply_seconds{phase=\"run\"}`)", $"{Runs:0} runs, {F(RunMeanMs)} ms mean from submit to applied everywhere ({NodeUsage.P99(RunP99Seconds)})"],
         ]));
         if (!throughput) return md.ToString();
