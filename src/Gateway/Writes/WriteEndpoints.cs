@@ -1,15 +1,21 @@
-// POST /v1/events: a batch of events into the stream "http:writes", answered once all of it is journaled.
+// POST /v1/events: a batch of events into the stream "http:writes", answered once all of it is journaled and
+// applied and, by default, once an epoch commits it (read-your-writes on this node without `after`): the answer
+// names that epoch. `wait=applied` answers at application instead, a publish interval or so sooner.
 using Akka.Actor;
 using Akka.Hosting;
 using ContextLake.Connectors.Http;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Problems;
+using ContextLake.Gateway.Reads;
+using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace ContextLake.Gateway.Writes;
 
-public sealed record WriteResponse(string Stream, long First, long Last, IReadOnlyList<long> Offsets, int Written);
+/// <param name="Epoch">The first epoch that commits the whole batch; null when the answer came at application (`wait=applied`,
+/// or a 202 whose epoch did not come within the write timeout).</param>
+public sealed record WriteResponse(string Stream, long First, long Last, IReadOnlyList<long> Offsets, int Written, EpochDoc? Epoch);
 
 /// <summary>The documented request shape (the parser reads the body itself to name faults precisely).</summary>
 public sealed record WriteRequestDoc(IReadOnlyList<WriteEventDoc> Events);
@@ -22,9 +28,10 @@ public static class WriteEndpoints
     {
         app.MapPost("/v1/events", PostEvents)
             .WithName("WriteEvents")
-            .WithSummary("Append a batch of events to http:writes; all or nothing; answered once durable.")
+            .WithSummary("Append a batch of events to http:writes; all or nothing; answered once an epoch commits it (wait=applied: once applied).")
             .DocumentsBody<WriteRequestDoc>()
             .Produces<WriteResponse>()
+            .Produces<WriteResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
@@ -33,9 +40,13 @@ public static class WriteEndpoints
     }
 
     private static async Task<IResult> PostEvents(
-        HttpContext http, NodeOptions options, IRequiredActor<HttpWriteLogKey> writeLog, CancellationToken cancel)
+        HttpContext http, NodeOptions options, IRequiredActor<HttpWriteLogKey> writeLog, EpochClock clock, CancellationToken cancel)
     {
         var request = http.Request;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var wait = request.Query["wait"].FirstOrDefault() ?? "committed";
+        if (wait is not ("committed" or "applied"))
+            return Problem.BadRequest("Invalid query", $"wait '{wait}' is not one of committed (the default: answer once an epoch commits the batch), applied").ToResult();
         if (!IsJson(request.ContentType))
             return new Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
                 $"the body must be application/json, not '{request.ContentType ?? "(none)"}'").ToResult();
@@ -60,7 +71,21 @@ public static class WriteEndpoints
         try
         {
             var appended = await writeLog.ActorRef.Ask<WritesAppended>(new AppendWrites(writes!), options.Http.WriteTimeout, cancel);
-            return Results.Ok(new WriteResponse(appended.Stream, appended.First, appended.Last, appended.Offsets, appended.Written));
+            var answer = new WriteResponse(appended.Stream, appended.First, appended.Last, appended.Offsets, appended.Written, null);
+            if (wait == "applied") return Results.Ok(answer);
+            var left = options.Http.WriteTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            try
+            {
+                var stream = appended.Stream;
+                var last = appended.Last;
+                var epoch = await clock.WaitAsync(e => e[stream] >= last, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancel);
+                return Results.Ok(answer with { Epoch = new EpochDoc(epoch.N, epoch.Vector, epoch.CommittedAt, null) });
+            }
+            catch (TimeoutException)
+            {
+                // Durable and applied, so it will be committed: say so, and how to wait for it.
+                return Results.Json(answer, statusCode: StatusCodes.Status202Accepted);
+            }
         }
         catch (AskTimeoutException)
         {
