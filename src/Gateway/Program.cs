@@ -14,6 +14,7 @@ using ContextLake.Gateway.Subscriptions;
 using ContextLake.Gateway.Views;
 using ContextLake.Gateway.Writes;
 using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Events;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Journal;
 using ContextLake.Platform.State;
@@ -125,6 +126,8 @@ catch (Exception ex) when (ex is ConnectorConfigException or System.Text.Json.Js
     return 2;
 }
 var deadLetters = new DeadLetterStore(journal);
+// What every event meets before it is journaled, from HTTP and from every connector alike.
+var admission = new EventAdmission(options);
 
 builder.WebHost.ConfigureKestrel(k =>
 {
@@ -145,6 +148,7 @@ builder.Services.AddSingleton(subscriptions);
 builder.Services.AddSingleton<SharedViewReads>();
 builder.Services.AddSingleton(connectorTypes);
 builder.Services.AddSingleton(deadLetters);
+builder.Services.AddSingleton(admission);
 builder.Services.AddSingleton<NodeDrain>();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = GracefulLeave.ShutdownTimeout(options));
 builder.Services.AddHostedService(sp => new ConfiguredConnectors(configuredConnectors, sp.GetRequiredService<ActorRegistry>(), sp.GetRequiredService<ILogger<ConfiguredConnectors>>()));
@@ -159,7 +163,7 @@ builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
     .WithContextLakeViews(options, catalog, clock, projections, localPartitions, subscriptions)
     .WithPartitionKeeper(options)
     .WithHttpWriteLog(options, clock)
-    .WithConnectors(options, clock, connectorTypes, deadLetters));
+    .WithConnectors(options, clock, connectorTypes, deadLetters, admission));
 
 var app = builder.Build();
 app.UseGracefulLeave(options);

@@ -103,9 +103,10 @@ internal sealed class CdcRun : IConnectorRun
                         continue;
                     }
                     var data = JsonSerializer.SerializeToElement(change.After);
-                    if (EventNumbers.FirstOutOfRange(data) is { } bad)
+                    if (context.Admission.Check(map.EntityType, data) is { } refused)
                     {
-                        dead.Add(new DeadLetter(context.Name, stream, offset, JsonSerializer.SerializeToUtf8Bytes(change), $"change of {change.Table}: column {bad}", now));
+                        dead.Add(new DeadLetter(context.Name, stream, offset, JsonSerializer.SerializeToUtf8Bytes(change),
+                            $"change of {change.Table}: {(refused.Path.Length == 0 ? "the row " + refused.Reason : $"column {refused.Path}: {refused.Reason}")}", now));
                         continue;
                     }
                     events.Add(new IngestEvent(stream, offset, lastTime, map.EntityType, key, EventKind.Upsert, data));

@@ -28,10 +28,11 @@ public sealed class ConnectorManager : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, (DateTimeOffset At, NodeConnectorStreams Report)> _nodeReports = new(StringComparer.Ordinal);
     private readonly IActorRef _mediator = DistributedPubSub.Get(Context.System).Mediator;
 
-    public ConnectorManager(ConnectorTypes types, ActorSystem system, StreamRuns runs, EpochClock clock, DeadLetterStore deadLetters)
+    /// <param name="contextFor">What a connector of the given name runs in on this node.</param>
+    public ConnectorManager(ConnectorTypes types, Func<string, ConnectorContext> contextFor)
     {
         _types = types;
-        _contextFor = name => new ConnectorContext(name, system, runs, clock, deadLetters);
+        _contextFor = contextFor;
 
         Recover<ConnectorCreated>(c => _connectors[c.Name] = new LocalConnector(ConnectorConfig.Parse(c.Name, c.ConfigJson), paused: false));
         Recover<ConnectorDeleted>(d => _connectors.Remove(d.Name));

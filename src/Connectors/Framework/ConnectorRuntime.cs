@@ -3,6 +3,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Events;
 using ContextLake.Platform.Ingest;
 
 namespace ContextLake.Connectors.Framework;
@@ -43,7 +44,7 @@ public interface IConnectorRun
 public sealed record StreamStatus(string Stream, long Read, long Applied, long DeadLetters, long Buffered = 0, string? Node = null);
 
 public sealed class ConnectorContext(
-    string name, ActorSystem system, StreamRuns runs, EpochClock clock, DeadLetterStore deadLetters)
+    string name, ActorSystem system, StreamRuns runs, EpochClock clock, DeadLetterStore deadLetters, EventAdmission admission)
 {
     private readonly ConcurrentDictionary<string, StreamStatus> _streams = new(StringComparer.Ordinal);
     private volatile TaskCompletionSource _open = Opened();
@@ -54,6 +55,8 @@ public sealed class ConnectorContext(
     public StreamRuns Runs { get; } = runs;
     public EpochClock Clock { get; } = clock;
     public DeadLetterStore DeadLetters { get; } = deadLetters;
+    /// <summary>What every event of the connector must meet before it is journaled; a refused record is dead-lettered.</summary>
+    public EventAdmission Admission { get; } = admission;
 
     public bool Paused => !_open.Task.IsCompleted;
 

@@ -1,5 +1,5 @@
-// Writes runs of one stream's raw records: decodes and maps each (failures become dead letters, and
-// the stream moves on) and submits the events as a run (StreamRuns). Every connector type writes
+// Writes runs of one stream's raw records: decodes, maps and admits each (EventAdmission; failures become
+// dead letters, and the stream moves on) and submits the events as a run (StreamRuns). Every connector type writes
 // through this, one run of a stream after another; a run is admitted while earlier ones are applied.
 using System.Text;
 using System.Text.Json;
@@ -31,7 +31,13 @@ public sealed class ConnectorStream(ConnectorContext context, string stream, Rec
             try
             {
                 var value = decode is null ? ParseJson(r.Bytes) : decode(r);
-                events.Add(mapping.Map(Stream, r.Offset, value, now));
+                var e = mapping.Map(Stream, r.Offset, value, now);
+                if (e.Kind != EventKind.Delete && context.Admission.Check(e.EntityType, e.Data) is { } refusal)
+                {
+                    dead.Add(new DeadLetter(context.Name, Stream, r.Offset, r.Bytes.ToArray(), refusal.At("data"), now));
+                    continue;
+                }
+                events.Add(e);
             }
             catch (Exception ex) when (ex is RecordMappingException or JsonException)
             {

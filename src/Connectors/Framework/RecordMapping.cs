@@ -62,8 +62,6 @@ public sealed record RecordMapping(string EntityType, string IdField, string? Ti
                 var other => throw new RecordMappingException($"the kind field '{KindField}' is '{other}', not event, upsert or delete"),
             };
         }
-        if (kind != EventKind.Delete && EventNumbers.FirstOutOfRange(value) is { } bad)
-            throw new RecordMappingException($"field {bad}");
         // The value is the event's data as it is: decoders hand over elements of documents they do not dispose.
         return new IngestEvent(stream, offset, time, EntityType, id, kind, kind == EventKind.Delete ? EmptyObject : value);
     }

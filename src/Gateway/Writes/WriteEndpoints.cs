@@ -8,6 +8,7 @@ using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Problems;
 using ContextLake.Gateway.Reads;
 using ContextLake.Platform.Epochs;
+using ContextLake.Platform.Events;
 using ContextLake.Platform.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -40,7 +41,7 @@ public static class WriteEndpoints
     }
 
     private static async Task<IResult> PostEvents(
-        HttpContext http, NodeOptions options, IRequiredActor<HttpWriteLogKey> writeLog, EpochClock clock, CancellationToken cancel)
+        HttpContext http, NodeOptions options, EventAdmission admission, IRequiredActor<HttpWriteLogKey> writeLog, EpochClock clock, CancellationToken cancel)
     {
         var request = http.Request;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -65,7 +66,7 @@ public static class WriteEndpoints
             return TooLarge(null, limit);
         }
 
-        var (writes, problem) = new WriteRequestParser(options.Http.MaxBatchEvents, options.Limits.MaxEventBytes).Parse(body, DateTimeOffset.UtcNow);
+        var (writes, problem) = new WriteRequestParser(options.Http.MaxBatchEvents, admission).Parse(body, DateTimeOffset.UtcNow);
         if (problem is not null) return problem.ToResult();
 
         try

@@ -8,7 +8,7 @@ using ContextLake.Platform.Events;
 
 namespace ContextLake.Gateway.Writes;
 
-public sealed class WriteRequestParser(int maxBatchEvents, int maxEventBytes)
+public sealed class WriteRequestParser(int maxBatchEvents, EventAdmission admission)
 {
     private const string Title = "Invalid write batch";
     private const int MaxKeyLength = 256;
@@ -47,7 +47,7 @@ public sealed class WriteRequestParser(int maxBatchEvents, int maxEventBytes)
             var i = 0;
             foreach (var e in events.EnumerateArray())
             {
-                var (write, error) = ParseEvent(e, $"events[{i}]", now, maxEventBytes);
+                var (write, error) = ParseEvent(e, $"events[{i}]", now, admission);
                 if (error is not null) return Fail(error);
                 writes.Add(write!);
                 i++;
@@ -56,7 +56,7 @@ public sealed class WriteRequestParser(int maxBatchEvents, int maxEventBytes)
         }
     }
 
-    private static (PendingWrite?, string?) ParseEvent(JsonElement e, string at, DateTimeOffset now, int maxEventBytes)
+    private static (PendingWrite?, string?) ParseEvent(JsonElement e, string at, DateTimeOffset now, EventAdmission admission)
     {
         if (e.ValueKind != JsonValueKind.Object) return (null, $"{at} must be an object, not {Describe(e)}");
         foreach (var p in e.EnumerateObject())
@@ -114,11 +114,11 @@ public sealed class WriteRequestParser(int maxBatchEvents, int maxEventBytes)
         if (e.TryGetProperty("data", out var dataEl) && dataEl.ValueKind != JsonValueKind.Null)
         {
             if (dataEl.ValueKind != JsonValueKind.Object) return (null, $"{at}.data must be an object, not {Describe(dataEl)}");
-            var bytes = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(dataEl).Length;
-            if (bytes > maxEventBytes)
-                return (null, $"{at}.data has {bytes} bytes; at most {maxEventBytes} are accepted per event (setting ContextLake:Limits:MaxEventBytes)");
-            if (EventNumbers.FirstOutOfRange(dataEl) is { } bad) return (null, $"{at}.data.{bad}");
-            if (kind != EventKind.Delete) data = dataEl;
+            if (kind != EventKind.Delete)
+            {
+                if (admission.Check(type, dataEl) is { } refusal) return (null, refusal.At($"{at}.data"));
+                data = dataEl;
+            }
         }
 
         return (new PendingWrite(type, id, kind, time, data, key), null);

@@ -15,10 +15,14 @@ public static class EventNumbers
     /// The first number in <paramref name="data"/> outside the numeric model, as "field: why" with the field's path
     /// (amount, limits.daily, scores[2]), or null when every number fits.
     /// </summary>
-    public static string? FirstOutOfRange(JsonElement data)
+    public static string? FirstOutOfRange(JsonElement data) =>
+        OutOfRange(data) is { } bad ? $"{(bad.Path.Length == 0 ? "value" : bad.Path)}: {bad.Reason}" : null;
+
+    /// <summary>The first number outside the model: its path ("" for data itself) and why, or null.</summary>
+    public static (string Path, string Reason)? OutOfRange(JsonElement data)
     {
         var path = new List<string>();
-        return Find(data, path) is { } bad ? $"{Path(path)}: {bad.GetRawText()} is outside the numeric range ({Model})" : null;
+        return Find(data, path) is { } bad ? (Path(path), $"{bad.GetRawText()} is outside the numeric range ({Model})") : null;
     }
 
     /// <summary>The first number outside the model; <paramref name="path"/> is filled (innermost first) only on the way back from it.</summary>
@@ -56,7 +60,6 @@ public static class EventNumbers
     private static string Path(List<string> innermostFirst)
     {
         innermostFirst.Reverse();
-        var path = string.Concat(innermostFirst);
-        return path.Length == 0 ? "value" : path.TrimStart('.');
+        return string.Concat(innermostFirst).TrimStart('.');
     }
 }

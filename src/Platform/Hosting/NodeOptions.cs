@@ -13,8 +13,17 @@ public sealed class NodeOptions
     public WriteLogOptions Writes { get; set; } = new();
     public EpochOptions Epochs { get; set; } = new();
 
-    /// <summary>Entity type → field → number | string | boolean | time: what view definitions are checked against.</summary>
+    /// <summary>
+    /// Entity type → field → number | string | boolean | time | vector: what view definitions are checked against, and the
+    /// kind every event of the type must give the field (EventAdmission).
+    /// </summary>
     public Dictionary<string, Dictionary<string, string>> Schemas { get; set; } = new();
+
+    /// <summary>Declared type → strict (fields the schema does not declare are refused) or open (the default: they are taken).</summary>
+    public Dictionary<string, string> SchemaModes { get; set; } = new();
+
+    /// <summary>accept (the default): events of a type with no schema are taken as they come; refuse: they are refused.</summary>
+    public string UndeclaredTypes { get; set; } = "accept";
 
     public KafkaOptions Kafka { get; set; } = new();
     public HealthOptions Health { get; set; } = new();
@@ -106,6 +115,12 @@ public sealed class NodeOptions
                 Check(kind is "number" or "string" or "boolean" or "time" or "vector", $"Schemas:{type}:{field}",
                     $"'{kind}' is not one of number, string, boolean, time, vector");
         }
+        foreach (var (type, mode) in SchemaModes)
+        {
+            Check(Schemas.ContainsKey(type), $"SchemaModes:{type}", $"'{type}' has no schema (Schemas:{type})");
+            Check(mode is "strict" or "open", $"SchemaModes:{type}", $"'{mode}' is not one of strict, open");
+        }
+        Check(UndeclaredTypes is "accept" or "refuse", "UndeclaredTypes", $"'{UndeclaredTypes}' is not one of accept, refuse");
         return errors;
     }
 }

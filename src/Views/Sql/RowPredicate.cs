@@ -1,6 +1,7 @@
 // Evaluating a WHERE over one row with SQL's three-valued logic: anything unknown (null, missing, mismatched) keeps the row out.
 using System.Globalization;
 using System.Text.Json;
+using ContextLake.Platform.Events;
 using ContextLake.Views.Definitions;
 
 namespace ContextLake.Views.Sql;
@@ -101,12 +102,5 @@ public static class RowPredicate
         _ => null,
     };
 
-    // The yyyy-MM- prefix check keeps short strings such as "10" from being read as dates by the lenient parser.
-    private static bool TryTimestamp(string text, out DateTimeOffset value)
-    {
-        value = default;
-        return text.Length >= 10 && char.IsAsciiDigit(text[0]) && char.IsAsciiDigit(text[1]) && char.IsAsciiDigit(text[2])
-            && char.IsAsciiDigit(text[3]) && text[4] == '-' && text[7] == '-'
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out value);
-    }
+    private static bool TryTimestamp(string text, out DateTimeOffset value) => EventAdmission.TryTimestamp(text, out value);
 }

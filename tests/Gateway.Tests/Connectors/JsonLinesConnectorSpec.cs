@@ -71,7 +71,7 @@ public sealed class JsonLinesConnectorSpec() : JournalLifetime(JournalProvider.S
             Assert.Contains(letters.EnumerateArray(), d => d.GetProperty("offset").GetInt64() == 51 && d.GetProperty("reason").GetString()!.StartsWith("not JSON"));
             Assert.Contains(letters.EnumerateArray(), d => d.GetProperty("offset").GetInt64() == 52 && d.GetProperty("reason").GetString() == "the record has no id field 'id'");
             Assert.Contains(letters.EnumerateArray(), d => d.GetProperty("offset").GetInt64() == 53 &&
-                d.GetProperty("reason").GetString()!.StartsWith("field amount: 1e300 is outside the numeric range"));
+                d.GetProperty("reason").GetString()!.StartsWith("data.amount: 1e300 is outside the numeric range"));
 
             // Paused, the connector reads nothing new; resumed, it catches up.
             Assert.Equal(202, (int)(await node.Http.PutAsync("v1/connectors/cards/pause", null)).StatusCode);

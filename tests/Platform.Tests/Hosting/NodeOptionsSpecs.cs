@@ -36,6 +36,21 @@ public sealed class NodeOptionsSpecs
     }
 
     [Fact]
+    public void schema_modes_name_a_declared_type_and_strict_or_open_and_undeclared_types_accept_or_refuse()
+    {
+        var options = new NodeOptions
+        {
+            Schemas = { ["probe"] = new() { ["label"] = "string" } },
+            SchemaModes = { ["probe"] = "tight", ["ghost"] = "strict" },
+            UndeclaredTypes = "maybe",
+        };
+        var errors = options.Validate();
+        Assert.Contains("ContextLake:SchemaModes:probe: 'tight' is not one of strict, open", errors);
+        Assert.Contains("ContextLake:SchemaModes:ghost: 'ghost' has no schema (Schemas:ghost)", errors);
+        Assert.Contains("ContextLake:UndeclaredTypes: 'maybe' is not one of accept, refuse", errors);
+    }
+
+    [Fact]
     public void sqlite_with_several_seed_nodes_is_refused()
     {
         var options = new NodeOptions { Cluster = { SeedNodes = ["akka.tcp://contextlake@a:4053", "akka.tcp://contextlake@b:4053"] } };
