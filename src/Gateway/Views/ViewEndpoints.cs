@@ -99,7 +99,9 @@ public static class ViewEndpoints
 
         var reply = await catalogActor.ActorRef.Ask<ViewCatalogReply>(new CreateView(definition.Sql, definition.Name), TimeSpan.FromSeconds(10), cancel);
         if (reply.Refusal is not null)
-            return new Problem(StatusCodes.Status409Conflict, "View exists", reply.Refusal).ToResult();
+            return reply.View is null
+                ? Problem.BadRequest("Invalid view definition", reply.Refusal).ToResult()
+                : new Problem(StatusCodes.Status409Conflict, "View exists", reply.Refusal).ToResult();
 
         // Answer once this node knows the view, so the client's next call finds it.
         var deadline = DateTime.UtcNow.AddSeconds(5);

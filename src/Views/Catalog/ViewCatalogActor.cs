@@ -6,8 +6,10 @@ using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Akka.Persistence;
 using ContextLake.Platform.Entities;
+using ContextLake.Platform.Hosting;
 using ContextLake.Platform.State;
 using ContextLake.Platform.Telemetry;
+using ContextLake.Views.Sql;
 
 namespace ContextLake.Views.Catalog;
 
@@ -26,7 +28,8 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
     private long _nextIncarnation = 1;
 
     /// <param name="entities">The entity partitions' region: told when the catalog changes, they journal the change and backfill new views.</param>
-    public ViewCatalogActor(IActorRef entities, int partitions)
+    /// <param name="limits">Limits:MaxViewsPerSource is held here, where creates are ordered, whatever raced past the HTTP check.</param>
+    public ViewCatalogActor(IActorRef entities, int partitions, LimitOptions limits)
     {
         _entities = entities;
         _partitions = partitions;
@@ -47,6 +50,12 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
             if (_views.TryGetValue(c.Name, out var existing))
             {
                 Sender.Tell(new ViewCatalogReply(existing, $"a view named '{c.Name}' already exists"));
+                return;
+            }
+            var source = ViewSql.Parse(c.Sql).Source;
+            if (ViewSql.TooManyOnSource(source, _views.Values.Count(v => ViewSql.Parse(v.Sql).Source == source), limits) is { } tooMany)
+            {
+                Sender.Tell(new ViewCatalogReply(null, tooMany));
                 return;
             }
             var replyTo = Sender;

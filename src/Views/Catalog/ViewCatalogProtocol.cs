@@ -33,7 +33,7 @@ public sealed record GetViewCatalog : IViewsMessage
     public static GetViewCatalog Instance { get; } = new();
 }
 
-/// <summary>Answer to Create/Drop: the entry, or why not (exists, unknown).</summary>
+/// <summary>Answer to Create/Drop: the entry, or why not: exists (View is the existing one), unknown, or a limit (View is null).</summary>
 public sealed record ViewCatalogReply(ViewEntry? View, string? Refusal) : IViewsMessage;
 
 /// <summary>From an entity partition: it has delivered its part of the view's backfill (<see cref="Events"/> events replayed).</summary>

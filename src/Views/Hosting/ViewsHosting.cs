@@ -37,7 +37,7 @@ public static class ViewsHosting
             .WithSingleton<ViewCatalogKey>(
                 "view-catalog",
                 (_, registry, _) => JournaledSingleton.Props(
-                    Props.Create(() => new ViewCatalogActor(registry.Get<EntityRegion>(), options.State.Partitions)), "catalog"),
+                    Props.Create(() => new ViewCatalogActor(registry.Get<EntityRegion>(), options.State.Partitions, options.Limits)), "catalog"),
                 new ClusterSingletonOptions())
             .WithActors((system, registry) =>
             {

@@ -36,9 +36,17 @@ public static partial class ViewSql
         if (view.Aggregates.Count > limits.MaxAggregates)
             throw Error(limits.MaxAggregates < map.AggregateArguments.Count ? map.AggregateArguments[limits.MaxAggregates] : SourcePos.Unknown,
                 $"the view has {view.Aggregates.Count} aggregates; at most {limits.MaxAggregates} are accepted (setting ContextLake:Limits:MaxAggregates)");
-        if (viewsOnSource >= limits.MaxViewsPerSource)
-            throw Error(map.Source, $"{viewsOnSource} views already read '{view.Source}'; at most {limits.MaxViewsPerSource} may (setting ContextLake:Limits:MaxViewsPerSource): drop one first");
+        if (TooManyOnSource(view.Source, viewsOnSource, limits) is { } tooMany) throw Error(map.Source, tooMany);
     }
+
+    /// <summary>
+    /// Why one more view cannot read <paramref name="source"/> when <paramref name="viewsOnSource"/> already do, or null. The
+    /// view catalog applies it too, to the views it has journaled, so creates that race past the HTTP check are refused there.
+    /// </summary>
+    public static string? TooManyOnSource(string source, int viewsOnSource, LimitOptions limits) =>
+        viewsOnSource >= limits.MaxViewsPerSource
+            ? $"{viewsOnSource} views already read '{source}'; at most {limits.MaxViewsPerSource} may (setting ContextLake:Limits:MaxViewsPerSource): drop one first"
+            : null;
 
     /// <summary>A column name past the limit, quoted by its first 16 characters (the whole of it can be thousands).</summary>
     private static string ColumnNameTooLong(string name, LimitOptions limits) =>
