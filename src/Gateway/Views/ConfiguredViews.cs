@@ -40,6 +40,8 @@ public sealed class ConfiguredViews(NodeOptions options, ActorRegistry registry,
                     var reply = await catalog.Ask<ViewCatalogReply>(new CreateView(definition.Sql, definition.Name), TimeSpan.FromSeconds(5), stop);
                     if (reply.Refusal is not null && reply.View is { } existing && existing.Sql != definition.Sql)
                         log.LogWarning("view {View} exists with another definition; the configured one is not applied: drop it to replace it", definition.Name);
+                    if (reply.Refusal is not null && reply.View is null)
+                        log.LogError("the configured view {View} is refused and not created: {Reason}", definition.Name, reply.Refusal);
                     if (reply.View is { } entry) ensured.Add((entry.Name, entry.Incarnation));
                     break;
                 }
