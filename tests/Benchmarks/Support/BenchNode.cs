@@ -76,7 +76,7 @@ public sealed class BenchNode : IAsyncDisposable
             config = new
             {
                 type = "kafka", topics = string.Join(",", topics.Topics), entityType = "transfer", idField = "id", batch, maxBufferPerPartition = buffer,
-                properties = new Dictionary<string, string> { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "500" },
+                properties = new Dictionary<string, string> { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "500", ["fetch.wait.max.ms"] = "1" },
             },
         }));
         return topics.Streams(name);
