@@ -24,7 +24,8 @@ public sealed class IngestEventJsonConverter : JsonConverter<IngestEvent>
             _ => throw new JsonException($"event {value.Stream}@{value.Offset} has no kind {value.Kind}"),
         });
         writer.WritePropertyName("data"u8);
-        value.Data.WriteTo(writer);
+        // The data's own bytes, as parsed (valid JSON by construction): JsonElement.WriteTo would walk and re-escape every token.
+        writer.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value.Data), skipInputValidation: true);
         writer.WriteEndObject();
     }
 

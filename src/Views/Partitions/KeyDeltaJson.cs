@@ -39,7 +39,8 @@ public sealed class KeyDeltaJsonConverter : JsonConverter<KeyDelta>
             writer.WriteStartArray("a"u8);
             for (var j = 0; j < d.Arguments.Count; j++)
             {
-                if (d.Arguments[j] is { } argument) argument.WriteTo(writer);
+                // The argument's own bytes, as parsed: JsonElement.WriteTo would walk and re-escape it.
+                if (d.Arguments[j] is { } argument) writer.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(argument), skipInputValidation: true);
                 else writer.WriteNullValue();
             }
             writer.WriteEndArray();
