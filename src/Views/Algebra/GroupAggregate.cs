@@ -75,27 +75,52 @@ public sealed class GroupAggregate
     /// <summary>Deltas refused because every window they could belong to had closed beyond the allowed lateness.</summary>
     public long LateEvents => _late;
 
-    public void Apply(ViewDelta delta)
-    {
-        ArgumentNullException.ThrowIfNull(delta);
-        if (delta.Arguments.Count != _view.Aggregates.Count)
-            throw new ArgumentException(
-                $"view {_view.Name}: a delta carries {delta.Arguments.Count} arguments for {_view.Aggregates.Count} aggregates", nameof(delta));
-        if (delta.Weight == 0) return;
-        _wholeValues = null;
+    public void Apply(ViewDelta delta) => Apply([delta]);
 
+    /// <summary>
+    /// Applies <paramref name="deltas"/> in order, as one batch: a view without a window folds them all into one copy of its
+    /// pane. When a delta is refused (it does not fit the view), none of the batch is applied.
+    /// </summary>
+    public void Apply(ReadOnlySpan<ViewDelta> deltas)
+    {
+        foreach (var delta in deltas)
+        {
+            ArgumentNullException.ThrowIfNull(delta);
+            if (delta.Arguments.Count != _view.Aggregates.Count)
+                throw new ArgumentException(
+                    $"view {_view.Name}: a delta carries {delta.Arguments.Count} arguments for {_view.Aggregates.Count} aggregates", nameof(deltas));
+        }
+        _wholeValues = null;
+        if (_layout.Kind == WindowKind.None) ApplyWhole(deltas);
+        else
+            foreach (var delta in deltas) ApplyWindowed(delta);
+    }
+
+    private void ApplyWhole(ReadOnlySpan<ViewDelta> deltas)
+    {
+        PaneBuilder? builder = null;
+        var max = _max;
+        foreach (var delta in deltas)
+        {
+            if (delta.Weight == 0) continue;
+            builder ??= new PaneBuilder(_view.Aggregates, _whole ?? Pane.Empty(0, _view.Aggregates.Count));
+            builder.Fold(delta);
+            var t = WindowLayout.Ticks(delta.EventTime);
+            max = max is { } latest ? Math.Max(latest, t) : t;
+        }
+        if (builder is null) return;
+        var whole = builder.Build();
+        _whole = whole.IsEmpty ? null : whole;
+        _max = max;
+    }
+
+    private void ApplyWindowed(ViewDelta delta)
+    {
+        if (delta.Weight == 0) return;
         var t = WindowLayout.Ticks(delta.EventTime);
         if (_max is { } seen && _layout.IsLate(t, seen))
         {
             _late++;
-            return;
-        }
-
-        if (_layout.Kind == WindowKind.None)
-        {
-            var whole = (_whole ?? Pane.Empty(0, _view.Aggregates.Count)).Fold(_view.Aggregates, delta);
-            _whole = whole.IsEmpty ? null : whole;
-            _max = _max is { } latest ? Math.Max(latest, t) : t;
             return;
         }
 
@@ -107,7 +132,9 @@ public sealed class GroupAggregate
             pane = existing;
             panes = panes.Remove(existing);
         }
-        var folded = pane.Fold(_view.Aggregates, delta);
+        var builder = new PaneBuilder(_view.Aggregates, pane);
+        builder.Fold(delta);
+        var folded = builder.Build();
         if (!folded.IsEmpty) panes = panes.Add(folded);
 
         var max = _max is { } m ? Math.Max(m, t) : t;

@@ -36,21 +36,32 @@ internal sealed class Multiset
 
     public bool IsEmpty => Entries.Count == 0;
 
-    public Multiset Add(EntryKey key, long weight)
+    /// <summary>A multiset to change in place (a batch of deltas), then turn back into an immutable one.</summary>
+    public Builder ToBuilder() => new(this);
+
+    /// <summary>The mutable form of a multiset: one tree copy for a whole batch instead of one per change.</summary>
+    public sealed class Builder(Multiset from)
     {
-        if (weight == 0) return this;
-        var entries = Entries;
-        long before = 0;
-        if (entries.TryGetValue(new Weighted(key, 0), out var existing))
+        private readonly ImmutableSortedSet<Weighted>.Builder _entries = from.Entries.ToBuilder();
+        private int _positive = from.Positive;
+        private int _negative = from.Negative;
+
+        public void Add(EntryKey key, long weight)
         {
-            before = existing.Weight;
-            entries = entries.Remove(existing);
+            if (weight == 0) return;
+            long before = 0;
+            if (_entries.TryGetValue(new Weighted(key, 0), out var existing))
+            {
+                before = existing.Weight;
+                _entries.Remove(existing);
+            }
+            var after = checked(before + weight);
+            if (after != 0) _entries.Add(new Weighted(key, after));
+            _positive += (after > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
+            _negative += (after < 0 ? 1 : 0) - (before < 0 ? 1 : 0);
         }
-        var after = checked(before + weight);
-        if (after != 0) entries = entries.Add(new Weighted(key, after));
-        return new Multiset(entries,
-            Positive - (before > 0 ? 1 : 0) + (after > 0 ? 1 : 0),
-            Negative - (before < 0 ? 1 : 0) + (after < 0 ? 1 : 0));
+
+        public Multiset ToMultiset() => new(_entries.ToImmutable(), _positive, _negative);
     }
 
     public Weighted? FirstPositive()

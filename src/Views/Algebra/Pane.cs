@@ -9,6 +9,7 @@ namespace ContextLake.Views.Algebra;
 /// the fields it needs: COUNT uses <see cref="Count"/>; SUM and AVG use <see cref="Sum"/> and <see cref="Count"/>
 /// (the weight of numeric arguments); COUNT DISTINCT, MIN, MAX and LAST use <see cref="Values"/>. A sum that left the
 /// decimal range is <see cref="Overflowed"/> for good: its exact value is lost, so it is never answered as a number.
+/// States change only through <see cref="PaneBuilder"/>.
 /// </summary>
 internal sealed class AggState(long count, decimal sum, Multiset values, bool overflowed = false)
 {
@@ -23,37 +24,6 @@ internal sealed class AggState(long count, decimal sum, Multiset values, bool ov
     public Multiset Values { get; } = values;
 
     public bool IsZero => Count == 0 && Sum == 0m && Values.IsEmpty && !Overflowed;
-
-    public AggState Fold(AggregateColumn column, int weight, JsonElement? argument, ViewDelta delta)
-    {
-        var isNull = Json.IsNull(argument);
-        switch (column.Function)
-        {
-            case AggregateFunction.Count:
-                return column.Argument is null || !isNull ? new AggState(checked(Count + weight), Sum, Values) : this;
-            case AggregateFunction.Sum or AggregateFunction.Avg:
-                if (isNull || argument!.Value.ValueKind != JsonValueKind.Number || !argument.Value.TryGetDecimal(out var d))
-                    return this;
-                if (Overflowed) return new AggState(checked(Count + weight), Sum, Values, overflowed: true);
-                try
-                {
-                    // Normalised so that equal sums have one representation whatever scale the inputs were written with.
-                    return new AggState(checked(Count + weight), Decimals.Normalise(Sum + weight * d), Values);
-                }
-                catch (OverflowException)
-                {
-                    return new AggState(checked(Count + weight), Sum, Values, overflowed: true);
-                }
-            case AggregateFunction.CountDistinct or AggregateFunction.Min or AggregateFunction.Max:
-                return isNull ? this : new AggState(Count, Sum, Values.Add(new EntryKey(null, ValueKey.From(argument!.Value)), weight));
-            case AggregateFunction.Last:
-                // The latest row wins even when its argument is null: LAST reports what the newest row says.
-                var value = isNull ? ValueKey.Null : ValueKey.From(argument!.Value);
-                return new AggState(Count, Sum, Values.Add(new EntryKey(delta.RowVersion, value), weight));
-            default:
-                throw new ArgumentOutOfRangeException(nameof(column), column.Function, "unknown aggregate function");
-        }
-    }
 }
 
 /// <summary>
@@ -66,7 +36,7 @@ internal sealed class Pane(long start, long rows, AggState[] states)
 
     public long Rows { get; } = rows;
 
-    /// <summary>Never mutated after construction; <see cref="Fold"/> copies.</summary>
+    /// <summary>Never mutated after construction; <see cref="PaneBuilder"/> copies.</summary>
     public AggState[] States { get; } = states;
 
     public bool IsEmpty
@@ -88,13 +58,96 @@ internal sealed class Pane(long start, long rows, AggState[] states)
     }
 
     public static Pane Probe(long start) => new(start, 0, []);
+}
 
-    public Pane Fold(IReadOnlyList<AggregateColumn> columns, ViewDelta delta)
+/// <summary>
+/// The one place rows are folded into aggregates: a pane's states made mutable for a batch of weighted rows (one or
+/// thousands), then frozen again. Counts and sums are plain fields, multisets are tree builders, so a batch costs one
+/// copy of the pane, not one per row.
+/// </summary>
+internal sealed class PaneBuilder
+{
+    private readonly IReadOnlyList<AggregateColumn> _columns;
+    private readonly Pane _from;
+    private readonly long[] _counts;
+    private readonly decimal[] _sums;
+    private readonly bool[] _overflowed;
+    private readonly Multiset.Builder?[] _values;
+    private long _rows;
+
+    public PaneBuilder(IReadOnlyList<AggregateColumn> columns, Pane from)
     {
-        var states = new AggState[States.Length];
+        _columns = columns;
+        _from = from;
+        _rows = from.Rows;
+        var n = from.States.Length;
+        _counts = new long[n];
+        _sums = new decimal[n];
+        _overflowed = new bool[n];
+        _values = new Multiset.Builder?[n];
+        for (var i = 0; i < n; i++)
+        {
+            _counts[i] = from.States[i].Count;
+            _sums[i] = from.States[i].Sum;
+            _overflowed[i] = from.States[i].Overflowed;
+        }
+    }
+
+    public void Fold(ViewDelta delta)
+    {
+        _rows = checked(_rows + delta.Weight);
+        for (var i = 0; i < _counts.Length; i++) Fold(i, delta.Weight, delta.Arguments[i], delta);
+    }
+
+    private void Fold(int i, int weight, JsonElement? argument, ViewDelta delta)
+    {
+        var column = _columns[i];
+        var isNull = Json.IsNull(argument);
+        switch (column.Function)
+        {
+            case AggregateFunction.Count:
+                if (column.Argument is null || !isNull) _counts[i] = checked(_counts[i] + weight);
+                return;
+            case AggregateFunction.Sum or AggregateFunction.Avg:
+                if (isNull || argument!.Value.ValueKind != JsonValueKind.Number || !argument.Value.TryGetDecimal(out var d)) return;
+                _counts[i] = checked(_counts[i] + weight);
+                if (_overflowed[i]) return;
+                try
+                {
+                    // Normalised so that equal sums have one representation whatever scale the inputs were written with.
+                    _sums[i] = Decimals.Normalise(_sums[i] + weight * d);
+                }
+                catch (OverflowException)
+                {
+                    _overflowed[i] = true;
+                }
+                return;
+            case AggregateFunction.CountDistinct or AggregateFunction.Min or AggregateFunction.Max:
+                if (!isNull) ValuesOf(i).Add(new EntryKey(null, ValueKey.From(argument!.Value)), weight);
+                return;
+            case AggregateFunction.Last:
+                // The latest row wins even when its argument is null: LAST reports what the newest row says.
+                ValuesOf(i).Add(new EntryKey(delta.RowVersion, isNull ? ValueKey.Null : ValueKey.From(argument!.Value)), weight);
+                return;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(delta), column.Function, "unknown aggregate function");
+        }
+    }
+
+    private Multiset.Builder ValuesOf(int i) => _values[i] ??= _from.States[i].Values.ToBuilder();
+
+    public Pane Build()
+    {
+        var states = new AggState[_counts.Length];
         for (var i = 0; i < states.Length; i++)
-            states[i] = States[i].Fold(columns[i], delta.Weight, delta.Arguments[i], delta);
-        return new Pane(Start, checked(Rows + delta.Weight), states);
+        {
+            var was = _from.States[i];
+            var values = _values[i]?.ToMultiset() ?? was.Values;
+            states[i] = _counts[i] == was.Count && _sums[i] == was.Sum && _overflowed[i] == was.Overflowed && _values[i] is null
+                ? was
+                : new AggState(_counts[i], _sums[i], values, _overflowed[i]);
+        }
+        return new Pane(_from.Start, _rows, states);
     }
 }
 
