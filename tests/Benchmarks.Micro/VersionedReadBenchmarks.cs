@@ -30,10 +30,11 @@ public class VersionedReadBenchmarks
     {
         var view = ViewSql.Parse("CREATE VIEW credits AS SELECT to_account, SUM(amount) AS total, COUNT(*) AS n FROM transfer GROUP BY to_account");
         _deltas = Workload.Deltas(view, Keys, seed: 2);
-        _store = new VersionedStore<GroupAggregate, KeyDelta>((_, aggregate, change) =>
+        _store = new VersionedStore<GroupAggregate, KeyDelta>((_, aggregate, changes) =>
         {
             var next = aggregate?.Clone() ?? new GroupAggregate(view);
-            foreach (var d in change.Deltas) next.Apply(d);
+            foreach (var change in changes)
+                foreach (var d in change.Deltas) next.Apply(d);
             return next;
         }, keepsCurrent: false);
         for (var v = 0; v < Versions; v++) CommitOneEpoch();

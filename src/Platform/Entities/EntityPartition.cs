@@ -34,7 +34,7 @@ public sealed partial class EntityPartition : PartitionActor
 
     private readonly IProjections _projections;
     private readonly LocalPartitions _local;
-    private readonly VersionedStore<EntityValue, IngestEvent> _store = new((_, value, e) => EntityValue.Apply(value, e, out var _), keepsCurrent: true);
+    private readonly VersionedStore<EntityValue, IngestEvent> _store = new(EntityValue.ApplyAll, keepsCurrent: true);
     private readonly Dictionary<string, long> _accepted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _journaled = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Channel, DownstreamTarget Target), long> _sent = new();
@@ -152,9 +152,8 @@ public sealed partial class EntityPartition : PartitionActor
             for (var j = at; j < at + mark.Count; j++)
             {
                 var e = row.Events[j];
-                var key = e.Address;
-                var before = _store.Current(key);
-                var after = RowChanges.Apply(before, e, out var rowChange);
+                var key = _store.Open(e.Address);
+                var after = RowChanges.Apply(key.Current, e, out var rowChange);
                 _store.Put(key, after, e);
                 maxOffset = Math.Max(maxOffset, e.Offset);
                 if (rowChange is null || !_bySource.TryGetValue(e.EntityType, out var projections)) continue;
@@ -290,19 +289,35 @@ public sealed partial class EntityPartition : PartitionActor
                 var serializer = serialization.FindSerializerFor(batch);
                 return new SerializedBatch(b.Target.Region, b.Target.Partition, serializer.Identifier, Akka.Serialization.Serialization.ManifestFor(serializer, batch), serializer.ToBinary(batch));
             }).ToList(), e.Keys)).ToList();
-        return new EntityPartitionSnapshot(_store.CommittedThrough, _store.Capture(), new Dictionary<string, long>(_journaled), _sent.Select(s =>
+        return new EntityPartitionSnapshot(_store.CommittedThrough, EntityKeys.Write(_store), new Dictionary<string, long>(_journaled), _sent.Select(s =>
             new SentMark(s.Key.Channel, s.Key.Target.Region, s.Key.Target.Partition, s.Value)).ToList(), Projections(), _catalogVersion, outbox);
     }
 
     protected override void RestoreSnapshot(object snapshot)
     {
-        if (snapshot is not EntityPartitionSnapshot s) return;
-        _store.Restore(s.Keys, s.CommittedThrough);
-        foreach (var (stream, through) in s.Streams) _journaled[stream] = _accepted[stream] = through;
-        foreach (var m in s.Sent) _sent[(m.Channel, new DownstreamTarget(m.Region, m.Partition))] = m.Through;
-        RestoreProjections(s.Projections, s.CatalogVersion);
+        switch (snapshot)
+        {
+            case EntityPartitionSnapshot s:
+                _store.Clear(s.CommittedThrough);
+                EntityKeys.Read(s.Keys, _store);
+                Restore(s.Streams, s.Sent, s.Projections, s.CatalogVersion, s.Outbox);
+                break;
+            case EntityPartitionSnapshotV1 v1:
+                _store.Clear(v1.CommittedThrough);
+                foreach (var k in v1.Keys) _store.Restore(k.Key, k.Value, k.Pending?.ToArray() ?? []);
+                Restore(v1.Streams, v1.Sent, v1.Projections, v1.CatalogVersion, v1.Outbox);
+                break;
+        }
+    }
+
+    private void Restore(Dictionary<string, long> streams, IReadOnlyList<SentMark> sent, IReadOnlyList<ProjectionState> projections, long catalogVersion,
+        IReadOnlyList<OutboxPart> outbox)
+    {
+        foreach (var (stream, through) in streams) _journaled[stream] = _accepted[stream] = through;
+        foreach (var m in sent) _sent[(m.Channel, new DownstreamTarget(m.Region, m.Partition))] = m.Through;
+        RestoreProjections(projections, catalogVersion);
         var serialization = Context.System.Serialization;
-        foreach (var part in s.Outbox)
+        foreach (var part in outbox)
         {
             var batches = part.Batches.Select(b =>
             {

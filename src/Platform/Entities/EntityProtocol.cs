@@ -97,10 +97,13 @@ public sealed record SerializedBatch(string Region, string Partition, int Serial
 /// </summary>
 public sealed record OutboxPart(string Stream, long From, long Through, long MaxOffset, IReadOnlyList<SerializedBatch> Batches, IReadOnlyList<string> Keys);
 
-/// <summary>An entity partition's state between two writes; <see cref="CommittedThrough"/> is the epoch its values are committed at.</summary>
+/// <summary>
+/// An entity partition's state between two writes; <see cref="CommittedThrough"/> is the epoch its values are committed at,
+/// <see cref="Keys"/> its entities as <see cref="EntityKeys"/> writes them.
+/// </summary>
 public sealed record EntityPartitionSnapshot(
     long CommittedThrough,
-    IReadOnlyList<StoredKey<EntityValue, IngestEvent>> Keys,
+    byte[] Keys,
     Dictionary<string, long> Streams,
     IReadOnlyList<SentMark> Sent,
     IReadOnlyList<ProjectionState> Projections,

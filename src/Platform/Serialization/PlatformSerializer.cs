@@ -20,7 +20,9 @@ public sealed class PlatformSerializer : ManifestJsonSerializer
         var ctx = new PlatformJsonContext(OptionsFrom(PlatformJsonContext.Default.Options));
         Register("ev", ctx.IngestEvent);
         Register("er", ctx.EntityRunRow);
-        Register("eS", ctx.EntityPartitionSnapshot);
+        Register("eK", ctx.EntityPartitionSnapshot);
+        // Read only: snapshots a build before this one wrote.
+        Register("eS", ctx.EntityPartitionSnapshotV1);
         Register("ep", ctx.ApplyRunPart);
         Register("eP", ctx.RunPartApplied);
         Register("eq", ctx.ReadEntities);
@@ -49,6 +51,7 @@ public sealed class PlatformSerializer : ManifestJsonSerializer
 [JsonSerializable(typeof(IngestEvent))]
 [JsonSerializable(typeof(EntityRunRow))]
 [JsonSerializable(typeof(EntityPartitionSnapshot))]
+[JsonSerializable(typeof(EntityPartitionSnapshotV1))]
 [JsonSerializable(typeof(ApplyRunPart))]
 [JsonSerializable(typeof(RunPartApplied))]
 [JsonSerializable(typeof(ReadEntities))]

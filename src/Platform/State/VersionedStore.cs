@@ -3,11 +3,12 @@
 // (within the history horizon), and the pending changes after them, which no reader sees. When epochs
 // arrive, the owner turns the pending changes each epoch covers into one new version per changed key,
 // tagged with that epoch; a read at epoch n takes the newest version at or before n, which at the latest
-// epoch is the last one: O(1) whatever the write rate. Pending changes are indexed per stream by offset, so
+// epoch is the first one: O(1) whatever the write rate. Pending changes are indexed per stream by offset, so
 // an epoch costs the changes it commits, not the keys still pending behind it (a partition under a backlog
 // holds tens of thousands, and epochs arrive every few milliseconds). One writer (the partition actor), any
-// number of readers on other threads: versions are immutable arrays swapped whole, values are immutable.
-using System.Collections.Concurrent;
+// number of readers on other threads: keys live in an open-addressing table whose array is swapped whole when
+// it grows, versions are immutable, and a key is one slot object and one version object, so a partition of a
+// million keys holds a few million objects, not tens of millions.
 using ContextLake.Platform.Epochs;
 
 namespace ContextLake.Platform.State;
@@ -34,72 +35,116 @@ public enum ReadOutcome
 /// <summary>A key's committed value and pending changes, as a snapshot holds them.</summary>
 public sealed record StoredKey<TValue, TChange>(string Key, TValue? Value, IReadOnlyList<TChange>? Pending);
 
-/// <param name="fold">
-/// Applies a change to a key's value (null: the key has none), returning the new value without changing the
-/// old one; null means the key has no value after it.
-/// </param>
+/// <summary>
+/// Applies <paramref name="changes"/> (in order) to a key's value (null: the key has none), returning the new value without
+/// changing the old one; null means the key has no value after them.
+/// </summary>
+public delegate TValue? FoldChanges<TValue, TChange>(string key, TValue? value, ReadOnlySpan<TChange> changes)
+    where TValue : class;
+
+/// <param name="fold">How a key's changes become its next value.</param>
 /// <param name="keepsCurrent">
 /// Whether the owner keeps each key's current value (all changes applied, pending included) with
 /// <see cref="Put"/>; entity partitions do, because an event's row change depends on it.
 /// </param>
-public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChange, TValue?> fold, bool keepsCurrent)
+public sealed class VersionedStore<TValue, TChange>(FoldChanges<TValue, TChange> fold, bool keepsCurrent)
     where TValue : class
     where TChange : IStreamChange
 {
     /// <summary>
     /// One committed value, newest first: a reader at the latest epoch reads the head, an older read walks back. A list is
-    /// cut below the horizon by marking its last kept version <see cref="Truncated"/> before dropping what is older, so a
-    /// reader that walks off the end knows whether the key did not exist yet or its history was folded.
+    /// cut below the horizon by pointing its last kept version at <see cref="Cut"/>, so a reader that walks off the end
+    /// knows whether the key did not exist yet (null) or its history was folded (Cut).
     /// </summary>
-    private sealed class Version(long n, TValue? value, Version? older)
+    internal sealed class Version(long n, TValue? value, Version? older)
     {
-        public long N { get; } = n;
-        public TValue? Value { get; } = value;
+        public readonly long N = n;
+        public readonly TValue? Value = value;
         public volatile Version? Older = older;
-        public volatile bool Truncated;
-
-        /// <summary>The next newer version (the owner's, for folding from the oldest end without walking the list).</summary>
-        public Version? Newer;
     }
 
-    /// <summary>A pending change with its stream and offset read once (the commit reads them without an interface call).</summary>
-    private readonly record struct Pending(TChange Change, string Stream, long Offset);
+    private static readonly Version Cut = new(long.MinValue, null, null);
 
-    private sealed class Slot(string key)
+    /// <summary>A multi-version key's versions, oldest first (a ring buffer: the owner appends new ones and folds old ones).</summary>
+    private sealed class History
     {
-        public string Key { get; } = key;
-        public volatile Version? Head;
-        public Version? Oldest;
-        public TValue? Current;
-        public List<Pending>? Pending;
+        private Version[] _items = new Version[4];
+        private int _start;
 
-        /// <summary>Taken for the commit under way (it has a change the newest epoch covers).</summary>
-        public bool Touched;
+        public int Count { get; private set; }
 
-        /// <summary>Removed from the store: its pending changes left in the index are skipped.</summary>
-        public bool Gone;
+        public Version this[int i] => _items[(_start + i) & (_items.Length - 1)];
 
-        public void Push(long n, TValue? value)
+        public void Enqueue(Version version)
         {
-            var version = new Version(n, value, Head);
-            if (Head is { } previous) previous.Newer = version;
-            else Oldest = version;
-            Head = version;
+            if (Count == _items.Length)
+            {
+                var grown = new Version[_items.Length * 2];
+                for (var i = 0; i < Count; i++) grown[i] = this[i];
+                _items = grown;
+                _start = 0;
+            }
+            _items[(_start + Count) & (_items.Length - 1)] = version;
+            Count++;
+        }
+
+        public void Dequeue()
+        {
+            _items[_start] = null!;
+            _start = (_start + 1) & (_items.Length - 1);
+            Count--;
         }
     }
 
-    private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
-    /// <summary>Every pending change's key, per stream, by offset: an epoch takes the prefix of each it covers.</summary>
-    private readonly Dictionary<string, PriorityQueue<Slot, long>> _pending = new(StringComparer.Ordinal);
-    private readonly List<Slot> _touched = new();
-    private int _pendingKeys;
-    private readonly HashSet<Slot> _multi = new(ReferenceEqualityComparer.Instance);
-    private readonly List<Slot> _folded = new();
+    /// <summary>A pending change with its stream and offset read once (the commit reads them without an interface call).</summary>
+    internal readonly record struct Pending(TChange Change, string Stream, long Offset);
+
+    /// <summary>A key: its newest version (readers), its current value and pending changes (owner).</summary>
+    public sealed class Entry
+    {
+        internal Entry(string key, int hash)
+        {
+            Key = key;
+            Hash = hash;
+        }
+
+        public string Key { get; }
+
+        internal readonly int Hash;
+        internal volatile Version? Head;
+
+        /// <summary>The value with every change applied, pending ones included (stores that keep it; owner only).</summary>
+        public TValue? Current { get; internal set; }
+
+        internal List<Pending>? Changes;
+
+        /// <summary>Taken for the commit under way (it has a change the newest epoch covers).</summary>
+        internal bool Touched;
+
+        /// <summary>Removed from the store: its pending changes left in the index are skipped.</summary>
+        internal bool Gone;
+
+    }
+
+    private const int InitialCapacity = 16;
+
     /// <summary>A key's emptied pending list is kept when it grew beyond this (a hot key), let go otherwise.</summary>
     private const int SmallPending = 8;
 
+    /// <summary>Open addressing, linear probing; swapped whole (a new array) when it grows or loses keys.</summary>
+    private volatile Entry?[] _table = new Entry?[InitialCapacity];
+    private int _count;
+
+    /// <summary>Every pending change's key, per stream, by offset: an epoch takes the prefix of each it covers.</summary>
+    private readonly Dictionary<string, PriorityQueue<Entry, long>> _pending = new(StringComparer.Ordinal);
+    private readonly List<Entry> _touched = new();
+    private int _pendingKeys;
+    /// <summary>The versions of every key that holds more than one, oldest first: Compact folds from that end.</summary>
+    private readonly Dictionary<Entry, History> _multi = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Entry> _folded = new();
     private readonly List<int> _assigned = new();
     private readonly List<long> _order = new();
+    private readonly List<TChange> _batch = new();
     private readonly Dictionary<string, long[]> _through = new(StringComparer.Ordinal);
     private long _committedThrough;
     private long _readableFrom;
@@ -110,46 +155,71 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
     /// <summary>The oldest epoch this store can answer (after a restart, or once older versions are folded).</summary>
     public long ReadableFrom => Volatile.Read(ref _readableFrom);
 
-    public int Count => _slots.Count;
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>Keys with pending changes.</summary>
     public int PendingKeys => _pendingKeys;
 
-    public IEnumerable<string> Keys => _slots.Keys;
+    /// <summary>Every key (owner only).</summary>
+    public IEnumerable<string> Keys
+    {
+        get
+        {
+            foreach (var entry in _table)
+                if (entry is not null) yield return entry.Key;
+        }
+    }
 
     /// <summary>The key's current value, pending changes included (owner only; stores that keep it).</summary>
-    public TValue? Current(string key) => _slots.TryGetValue(key, out var slot) ? (keepsCurrent ? slot.Current : slot.Head?.Value) : null;
+    public TValue? Current(string key) => Find(_table, key) is { } entry ? (keepsCurrent ? entry.Current : entry.Head?.Value) : null;
+
+    /// <summary>The key's entry, created when it has none (owner only): its current value, and where <see cref="Put"/> records.</summary>
+    public Entry Open(string key)
+    {
+        var hash = HashOf(key);
+        var table = _table;
+        var mask = table.Length - 1;
+        for (var i = hash & mask; ; i = (i + 1) & mask)
+        {
+            var entry = table[i];
+            if (entry is null) break;
+            if (entry.Hash == hash && string.Equals(entry.Key, key, StringComparison.Ordinal)) return entry;
+        }
+        var added = new Entry(key, hash);
+        if ((_count + 1) * 4 > table.Length * 3) table = Grow(table);
+        Insert(table, added);
+        Volatile.Write(ref _count, _count + 1);
+        return added;
+    }
 
     /// <summary>Records <paramref name="change"/> with the value it leads to (owner only; stores that keep the current value).</summary>
-    public void Put(string key, TValue? current, TChange change)
+    public void Put(Entry entry, TValue? current, TChange change)
     {
-        var slot = _slots.GetOrAdd(key, static k => new Slot(k));
-        slot.Current = current;
-        AddPending(slot, change);
+        entry.Current = current;
+        AddPending(entry, change);
     }
+
+    /// <summary>Records <paramref name="change"/> of <paramref name="key"/> with the value it leads to (owner only; stores that keep the current value).</summary>
+    public void Put(string key, TValue? current, TChange change) => Put(Open(key), current, change);
 
     /// <summary>Records a pending change; its value is computed when an epoch commits it (owner only).</summary>
-    public void Add(string key, TChange change) => AddPending(_slots.GetOrAdd(key, static k => new Slot(k)), change);
+    public void Add(string key, TChange change) => AddPending(Open(key), change);
 
-    private void AddPending(Slot slot, TChange change)
+    private void AddPending(Entry entry, TChange change)
     {
-        slot.Pending ??= new List<Pending>(1);
-        if (slot.Pending.Count == 0) _pendingKeys++;
-        var pending = new Pending(change, change.Stream, change.Offset);
-        slot.Pending.Add(pending);
-        Index(slot, pending);
-    }
-
-    private void Index(Slot slot, Pending change)
-    {
-        if (!_pending.TryGetValue(change.Stream, out var queue)) _pending[change.Stream] = queue = new PriorityQueue<Slot, long>();
-        queue.Enqueue(slot, change.Offset);
+        entry.Changes ??= new List<Pending>(1);
+        if (entry.Changes.Count == 0) _pendingKeys++;
+        var stream = change.Stream;
+        var offset = change.Offset;
+        entry.Changes.Add(new Pending(change, stream, offset));
+        if (!_pending.TryGetValue(stream, out var queue)) _pending[stream] = queue = new PriorityQueue<Entry, long>();
+        queue.Enqueue(entry, offset);
     }
 
     /// <summary>
     /// Turns the pending changes that <paramref name="epochs"/> (ascending, none older than <see cref="CommittedThrough"/>)
-    /// cover into versions, one per key per epoch, and calls <paramref name="versioned"/> for each new version. Committing
-    /// the epoch committed last again adds versions of that epoch (the newest of equal epochs is the one read).
+    /// cover into versions, one per key per epoch, and calls <paramref name="versioned"/> for each new version. Committing the
+    /// epoch committed last again adds versions of that epoch (the newest of equal epochs is the one read).
     /// </summary>
     public void Commit(IReadOnlyList<Epoch> epochs, long horizonN, Action<string, long, TValue?>? versioned = null)
     {
@@ -168,11 +238,10 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
                 _touched.Add(taken);
             }
         }
-        foreach (var slot in _touched)
+        foreach (var entry in _touched)
         {
-            slot.Touched = false;
-            var key = slot.Key;
-            var pending = slot.Pending!;
+            entry.Touched = false;
+            var pending = entry.Changes!;
             _assigned.Clear();
             int first = int.MaxValue, last = -1, uncovered = 0;
             string? stream = null;
@@ -196,18 +265,13 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
             }
             if (last < 0) continue;
 
-            if (keepsCurrent && uncovered == 0 && first == last)
-            {
-                slot.Push(epochs[last].N, slot.Current);
-                versioned?.Invoke(key, epochs[last].N, slot.Current);
-            }
+            if (keepsCurrent && uncovered == 0 && first == last) Push(entry, epochs[last].N, entry.Current, versioned);
             else if (first == last)
             {
-                var value = slot.Head?.Value;
+                _batch.Clear();
                 for (var i = 0; i < pending.Count; i++)
-                    if (_assigned[i] >= 0) value = fold(key, value, pending[i].Change);
-                slot.Push(epochs[last].N, value);
-                versioned?.Invoke(key, epochs[last].N, value);
+                    if (_assigned[i] >= 0) _batch.Add(pending[i].Change);
+                Push(entry, epochs[last].N, fold(entry.Key, entry.Head?.Value, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_batch)), versioned);
             }
             else
             {
@@ -216,23 +280,24 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
                 for (var i = 0; i < pending.Count; i++)
                     if (_assigned[i] >= 0) _order.Add(((long)_assigned[i] << 32) | (uint)i);
                 _order.Sort();
-                var value = slot.Head?.Value;
+                var value = entry.Head?.Value;
                 var at = (int)(_order[0] >> 32);
+                _batch.Clear();
                 foreach (var o in _order)
                 {
                     var j = (int)(o >> 32);
                     if (j != at)
                     {
-                        slot.Push(epochs[at].N, value);
-                        versioned?.Invoke(key, epochs[at].N, value);
+                        value = fold(entry.Key, value, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_batch));
+                        Push(entry, epochs[at].N, value, versioned);
+                        _batch.Clear();
                         at = j;
                     }
-                    value = fold(key, value, pending[(int)(o & 0xFFFF_FFFF)].Change);
+                    _batch.Add(pending[(int)(o & 0xFFFF_FFFF)].Change);
                 }
-                slot.Push(epochs[at].N, value);
-                versioned?.Invoke(key, epochs[at].N, value);
+                Push(entry, epochs[at].N, fold(entry.Key, value, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_batch)), versioned);
             }
-            if (slot.Head!.Older is not null) _multi.Add(slot);
+            _batch.Clear();
 
             // The uncovered changes stay, in place. A hot key keeps its list (and its capacity) for the next changes
             // instead of growing a new one from nothing after every epoch; a cold key's small list is let go.
@@ -243,10 +308,26 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
             if (kept == 0)
             {
                 _pendingKeys--;
-                if (pending.Capacity <= SmallPending) slot.Pending = null;
+                if (pending.Capacity <= SmallPending) entry.Changes = null;
             }
         }
         if (latest.N > CommittedThrough) Volatile.Write(ref _committedThrough, latest.N);
+    }
+
+    /// <summary>A new newest version; a key that now holds several has them queued, oldest first, for Compact.</summary>
+    private void Push(Entry entry, long n, TValue? value, Action<string, long, TValue?>? versioned)
+    {
+        var previous = entry.Head;
+        var version = new Version(n, value, previous);
+        entry.Head = version;
+        versioned?.Invoke(entry.Key, n, value);
+        if (previous is null || ReferenceEquals(previous, Cut)) return;
+        if (!_multi.TryGetValue(entry, out var versions))
+        {
+            _multi[entry] = versions = new History();
+            versions.Enqueue(previous);
+        }
+        versions.Enqueue(version);
     }
 
     /// <summary>How far each epoch of the commit under way covers <paramref name="stream"/> (ascending), computed once per stream.</summary>
@@ -266,70 +347,95 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
         // First refuse reads below the horizon, then cut: a reader already walking back finds the cut marked.
         Volatile.Write(ref _readableFrom, horizonN);
         _folded.Clear();
-        foreach (var slot in _multi)
+        foreach (var (entry, versions) in _multi)
         {
-            // From the oldest end: the work is the versions folded away, not the versions kept.
-            var node = slot.Oldest!;
-            while (node.Newer is { } newer && newer.N <= horizonN) node = newer;
-            if (!ReferenceEquals(node, slot.Oldest))
+            // From the oldest end: the newest version at or below the horizon stays (it answers reads from the horizon on),
+            // the ones before it go; the work is the versions folded away, not the versions kept.
+            var dropped = false;
+            while (versions.Count >= 2 && versions[1].N <= horizonN)
             {
-                node.Truncated = true;
-                node.Older = null;
-                slot.Oldest = node;
+                versions.Dequeue();
+                dropped = true;
             }
-            if (slot.Head!.Older is null) _folded.Add(slot);
+            if (dropped) versions[0].Older = Cut;
+            if (versions.Count == 1) _folded.Add(entry);
         }
-        foreach (var slot in _folded) _multi.Remove(slot);
+        foreach (var entry in _folded) _multi.Remove(entry);
     }
 
     /// <summary>
     /// The key's value at epoch <paramref name="n"/>, which must be at or below <see cref="CommittedThrough"/>: the newest
-    /// version at or before it. Thread-safe; a key never written costs a dictionary lookup and nothing else.
+    /// version at or before it. Thread-safe; a key never written costs a lookup and nothing else.
     /// </summary>
     public ReadOutcome TryRead(string key, long n, out TValue? value)
     {
         value = null;
         if (n < ReadableFrom) return ReadOutcome.TooOld;
-        if (!_slots.TryGetValue(key, out var slot)) return ReadOutcome.Absent;
-        for (var node = slot.Head; node is not null; node = node.Older)
+        if (Find(_table, key) is not { } entry) return ReadOutcome.Absent;
+        for (var node = entry.Head; node is not null; node = node.Older)
         {
+            if (ReferenceEquals(node, Cut)) return ReadOutcome.TooOld;
             if (node.N <= n)
             {
                 value = node.Value;
                 return value is null ? ReadOutcome.Absent : ReadOutcome.Found;
             }
-            if (node.Older is null && node.Truncated) return ReadOutcome.TooOld;
         }
         return ReadOutcome.Absent;
     }
 
     /// <summary>Whether the key has a version newer than epoch <paramref name="n"/> (it changed after n).</summary>
-    public bool ChangedAfter(string key, long n) => _slots.TryGetValue(key, out var slot) && slot.Head is { } head && head.N > n;
+    public bool ChangedAfter(string key, long n) => Find(_table, key) is { Head: { } head } && head.N > n;
 
     /// <summary>Forgets the keys <paramref name="doomed"/> selects, versions and pending changes alike (owner only).</summary>
     public void RemoveWhere(Func<string, bool> doomed)
     {
-        foreach (var key in _slots.Keys)
+        var table = _table;
+        var kept = new List<Entry>(_count);
+        foreach (var entry in table)
         {
-            if (!doomed(key) || !_slots.TryRemove(key, out var slot)) continue;
-            slot.Gone = true;
-            if (slot.Pending is { Count: > 0 }) _pendingKeys--;
-            _multi.Remove(slot);
+            if (entry is null) continue;
+            if (!doomed(entry.Key))
+            {
+                kept.Add(entry);
+                continue;
+            }
+            entry.Gone = true;
+            if (entry.Changes is { Count: > 0 }) _pendingKeys--;
+            _multi.Remove(entry);
         }
+        if (kept.Count == _count) return;
+        var rebuilt = new Entry?[CapacityFor(kept.Count)];
+        foreach (var entry in kept) Insert(rebuilt, entry);
+        _table = rebuilt;
+        Volatile.Write(ref _count, kept.Count);
     }
 
     /// <summary>Every key's newest committed value and its pending changes (copied), for a snapshot (owner only).</summary>
     public List<StoredKey<TValue, TChange>> Capture()
     {
-        var keys = new List<StoredKey<TValue, TChange>>(_slots.Count);
-        foreach (var (key, slot) in _slots)
-        {
-            var value = slot.Head?.Value;
-            var pending = slot.Pending is { Count: > 0 } p ? p.ConvertAll(c => c.Change) : null;
-            if (value is null && pending is null) continue;
-            keys.Add(new StoredKey<TValue, TChange>(key, value, pending));
-        }
+        var keys = new List<StoredKey<TValue, TChange>>(_count);
+        CaptureEach(keys, static (keys, key, value, pending) => keys.Add(new StoredKey<TValue, TChange>(key, value, pending.IsEmpty ? null : pending.ToArray())));
         return keys;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="capture"/> for every key with a committed value or pending changes, with its newest committed
+    /// value and its pending changes in arrival order, for a snapshot written as it goes (owner only).
+    /// </summary>
+    public void CaptureEach<TState>(TState state, Action<TState, string, TValue?, ReadOnlySpan<TChange>> capture)
+    {
+        foreach (var entry in _table)
+        {
+            if (entry is null) continue;
+            var value = entry.Head?.Value;
+            _batch.Clear();
+            if (entry.Changes is { } changes)
+                foreach (var c in changes) _batch.Add(c.Change);
+            if (value is null && _batch.Count == 0) continue;
+            capture(state, entry.Key, value, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_batch));
+        }
+        _batch.Clear();
     }
 
     /// <summary>
@@ -340,31 +446,68 @@ public sealed class VersionedStore<TValue, TChange>(Func<string, TValue?, TChang
     /// </summary>
     public void Restore(IEnumerable<StoredKey<TValue, TChange>> keys, long committedThrough)
     {
-        _slots.Clear();
+        Clear(committedThrough);
+        foreach (var k in keys) Restore(k.Key, k.Value, k.Pending is { } p ? p as TChange[] ?? p.ToArray() : []);
+    }
+
+    /// <summary>Forgets everything before a restore: the store answers from <paramref name="committedThrough"/> on (owner only).</summary>
+    public void Clear(long committedThrough)
+    {
+        _table = new Entry?[InitialCapacity];
+        Volatile.Write(ref _count, 0);
         _pending.Clear();
         _pendingKeys = 0;
         _multi.Clear();
         Volatile.Write(ref _committedThrough, committedThrough);
         Volatile.Write(ref _readableFrom, committedThrough);
-        foreach (var k in keys)
+    }
+
+    /// <summary>Restores one key after <see cref="Clear"/>: its committed value, as of the snapshot's epoch, and its pending changes.</summary>
+    public void Restore(string key, TValue? value, ReadOnlySpan<TChange> pending)
+    {
+        var entry = Open(key);
+        if (value is not null) entry.Head = new Version(CommittedThrough, value, null);
+        entry.Current = keepsCurrent && !pending.IsEmpty ? fold(key, value, pending) : value;
+        foreach (var change in pending) AddPending(entry, change);
+    }
+
+    private static int HashOf(string key) => key.GetHashCode() & int.MaxValue;
+
+    private static Entry? Find(Entry?[] table, string key)
+    {
+        var hash = HashOf(key);
+        var mask = table.Length - 1;
+        for (var i = hash & mask; ; i = (i + 1) & mask)
         {
-            var slot = new Slot(k.Key);
-            if (k.Value is not null) slot.Push(committedThrough, k.Value);
-            slot.Current = k.Value;
-            if (k.Pending is { Count: > 0 } pending)
-            {
-                slot.Pending = new List<Pending>(pending.Count);
-                _pendingKeys++;
-                foreach (var change in pending)
-                {
-                    if (keepsCurrent) slot.Current = fold(k.Key, slot.Current, change);
-                    var held = new Pending(change, change.Stream, change.Offset);
-                    slot.Pending.Add(held);
-                    Index(slot, held);
-                }
-            }
-            _slots[k.Key] = slot;
+            var entry = table[i];
+            if (entry is null) return null;
+            if (entry.Hash == hash && string.Equals(entry.Key, key, StringComparison.Ordinal)) return entry;
         }
+    }
+
+    private static void Insert(Entry?[] table, Entry entry)
+    {
+        var mask = table.Length - 1;
+        var i = entry.Hash & mask;
+        while (table[i] is not null) i = (i + 1) & mask;
+        table[i] = entry;
+    }
+
+    /// <summary>A table twice the size, filled before it is published: readers holding the old one still find every key it had.</summary>
+    private Entry?[] Grow(Entry?[] table)
+    {
+        var grown = new Entry?[table.Length * 2];
+        foreach (var entry in table)
+            if (entry is not null) Insert(grown, entry);
+        _table = grown;
+        return grown;
+    }
+
+    private static int CapacityFor(int keys)
+    {
+        var capacity = InitialCapacity;
+        while (keys * 4 > capacity * 3) capacity *= 2;
+        return capacity;
     }
 
     /// <summary>The first epoch whose offset for the change's stream reaches <paramref name="offset"/> (binary search), or -1.</summary>

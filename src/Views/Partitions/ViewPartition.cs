@@ -21,6 +21,7 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
     private readonly ViewDefinitions _definitions;
     private readonly VersionedStore<GroupAggregate, KeyDelta> _store;
     private long _catalogSeen = -1;
+    private readonly List<ViewDelta> _rows = new();
 
     public ViewPartition(string partitionId, ViewCatalog catalog, EpochClock clock, StateOptions options, LocalPartitions local)
         : base(ViewRegion.TypeName, partitionId, clock, options)
@@ -57,11 +58,16 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
         base.PostStop();
     }
 
-    private GroupAggregate? Fold(string address, GroupAggregate? aggregate, KeyDelta delta)
+    /// <summary>A key's deltas of one epoch, folded into one copy of its aggregate (they all name the key's view).</summary>
+    private GroupAggregate? Fold(string address, GroupAggregate? aggregate, ReadOnlySpan<KeyDelta> deltas)
     {
-        if (_definitions.Find(delta.View, delta.Incarnation) is not { } definition) return aggregate;
+        if (deltas.IsEmpty || _definitions.Find(deltas[0].View, deltas[0].Incarnation) is not { } definition) return aggregate;
+        _rows.Clear();
+        foreach (var delta in deltas)
+            for (var i = 0; i < delta.Deltas.Count; i++) _rows.Add(delta.Deltas[i]);
         var next = aggregate?.Clone() ?? new GroupAggregate(definition);
-        for (var i = 0; i < delta.Deltas.Count; i++) next.Apply(delta.Deltas[i]);
+        next.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rows));
+        _rows.Clear();
         return next;
     }
 

@@ -33,10 +33,10 @@ public sealed class VectorPartition : DownstreamPartition<VectorChange>
     {
         _address = VectorPartitionAddress.Parse(partitionId);
         _catalog = catalog;
-        _store = new VersionedStore<VectorRows, VectorChange>((_, rows, change) =>
+        _store = new VersionedStore<VectorRows, VectorChange>((_, rows, changes) =>
         {
             var next = rows?.Clone() ?? new VectorRows();
-            next.Apply(change);
+            foreach (var change in changes) next.Apply(change);
             return next.IsEmpty ? null : next;
         }, keepsCurrent: false);
 

@@ -1,8 +1,8 @@
-// How an entity's value is written in partition snapshots (every key of a partition, so a restart reads a
-// million of them): by hand, compactly, restoring shared names and streams as it reads.
-// {"n": names, "v": values (base64 of the raw UTF-8 JSON), "e": ends, "fv": field versions, "t": tombstone,
-// "u": last upsert, "c": event count, "l": {"s", "o", "t", "d"} last event, "a": [{"s", "o"}] applied marks};
-// absent members are null or empty.
+// The first format of entity partition snapshots (manifest "eS"), read so that a node started on a journal a build
+// before wrote still restores from its snapshots; nothing writes it any more (EntityKeys replaced it). Each key's
+// value was JSON: {"n": names, "v": values (base64 of the raw UTF-8 JSON), "e": ends, "fv": field versions,
+// "t": tombstone, "u": last upsert, "c": event count, "l": {"s", "o", "t", "d"} last event, "a": [{"s", "o"}] applied
+// marks}; absent members are null or empty.
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using static ContextLake.Platform.Serialization.JsonTokens;
@@ -10,55 +10,26 @@ using ContextLake.Platform.Events;
 
 namespace ContextLake.Platform.Entities;
 
-public sealed class EntityValueJsonConverter : JsonConverter<EntityValue>
+/// <summary>An entity partition's state between two writes, as the first snapshot format held it (read only).</summary>
+public sealed record EntityPartitionSnapshotV1(
+    long CommittedThrough,
+    IReadOnlyList<EntitySnapshotV1Key> Keys,
+    Dictionary<string, long> Streams,
+    IReadOnlyList<SentMark> Sent,
+    IReadOnlyList<ProjectionState> Projections,
+    long CatalogVersion,
+    IReadOnlyList<OutboxPart> Outbox) : Serialization.IPlatformMessage;
+
+/// <summary>One key of a first-format snapshot: its committed value and its pending events.</summary>
+public sealed record EntitySnapshotV1Key(
+    string Key,
+    [property: JsonConverter(typeof(EntityValueV1JsonConverter))] EntityValue? Value,
+    IReadOnlyList<IngestEvent>? Pending);
+
+public sealed class EntityValueV1JsonConverter : JsonConverter<EntityValue>
 {
-    public override void Write(Utf8JsonWriter writer, EntityValue value, JsonSerializerOptions options)
-    {
-        writer.WriteStartObject();
-        writer.WriteStartArray("n"u8);
-        foreach (var name in value.Names) writer.WriteStringValue(name);
-        writer.WriteEndArray();
-        writer.WriteBase64String("v"u8, value.Values);
-        writer.WriteStartArray("e"u8);
-        foreach (var end in value.Ends) writer.WriteNumberValue(end);
-        writer.WriteEndArray();
-        if (value.Versions is { } versions)
-        {
-            writer.WriteStartArray("fv"u8);
-            foreach (var v in versions) WriteVersion(writer, v);
-            writer.WriteEndArray();
-        }
-        if (value.Tombstone is { } tombstone)
-        {
-            writer.WritePropertyName("t"u8);
-            WriteVersion(writer, tombstone);
-        }
-        if (value.LastUpsert is { } upsert)
-        {
-            writer.WritePropertyName("u"u8);
-            WriteVersion(writer, upsert);
-        }
-        writer.WriteNumber("c"u8, value.EventCount);
-        if (value.LastEvent is { } last)
-        {
-            writer.WriteStartObject("l"u8);
-            writer.WriteString("s"u8, last.Stream);
-            writer.WriteNumber("o"u8, last.Offset);
-            writer.WriteNumber("t"u8, last.TimeTicks);
-            writer.WriteBase64String("d"u8, last.Data);
-            writer.WriteEndObject();
-        }
-        writer.WriteStartArray("a"u8);
-        foreach (var mark in value.Applied)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("s"u8, mark.Stream);
-            writer.WriteNumber("o"u8, mark.Offset);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-    }
+    public override void Write(Utf8JsonWriter writer, EntityValue value, JsonSerializerOptions options) =>
+        throw new NotSupportedException("entity values are no longer written in the first snapshot format (EntityKeys writes them)");
 
     public override EntityValue Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -75,7 +46,7 @@ public sealed class EntityValueJsonConverter : JsonConverter<EntityValue>
         {
             var name = reader.ValueSpan;
             reader.Read();
-            if (name.SequenceEqual("n"u8)) names = FieldNames.Intern(ReadStrings(ref reader));
+            if (name.SequenceEqual("n"u8)) names = ReadStrings(ref reader);
             else if (name.SequenceEqual("v"u8)) values = reader.GetBytesFromBase64();
             else if (name.SequenceEqual("e"u8)) ends = ReadInts(ref reader);
             else if (name.SequenceEqual("fv"u8)) versions = ReadVersions(ref reader);
@@ -88,16 +59,14 @@ public sealed class EntityValueJsonConverter : JsonConverter<EntityValue>
         }
         if (ends.Length != names.Length || (versions is not null && versions.Length != names.Length))
             throw new JsonException($"an entity value has {names.Length} field names, {ends.Length} ends and {versions?.Length ?? names.Length} versions");
-        return EntityValue.Restored(names, values, ends, versions, tombstone, upsert, count, last, applied);
-    }
-
-    private static void WriteVersion(Utf8JsonWriter writer, EventVersion v)
-    {
-        writer.WriteStartArray();
-        writer.WriteNumberValue(v.TimeTicks);
-        writer.WriteStringValue(v.Stream);
-        writer.WriteNumberValue(v.Offset);
-        writer.WriteEndArray();
+        var fields = new List<(string, byte[], EventVersion)>(names.Length);
+        for (var i = 0; i < names.Length; i++)
+        {
+            var start = i == 0 ? 0 : ends[i - 1];
+            if (ends[i] < start || ends[i] > values.Length) throw new JsonException($"an entity value's field {names[i]} ends at {ends[i]}, outside its {values.Length} value bytes");
+            fields.Add((names[i], values[start..ends[i]], versions?[i] ?? upsert ?? throw new JsonException($"an entity value's field {names[i]} has no version")));
+        }
+        return EntityValue.FromFields(fields, tombstone, upsert, count, last, applied);
     }
 
     private static EventVersion ReadVersion(ref Utf8JsonReader reader)
