@@ -1,30 +1,31 @@
-// How an entity partition's keys are written in its snapshot: in binary, each entity's data exactly as it is in
-// memory (EntityValue.Data), its name and stream sets written once per snapshot and referred to by number, its
-// pending events as their journal JSON. A snapshot of a partition of a hundred thousand entities is then mostly one
-// copy of their arrays, and a restore one array per entity, with no JSON to write or parse per key.
+// How an entity partition's committed entities are written in its snapshot: in binary, each entity's data exactly as
+// it is in memory (EntityValue.Data), its name and stream sets written once per snapshot and referred to by number.
+// A snapshot of a partition of a hundred thousand entities is then mostly one copy of their arrays, and a restore one
+// array per entity, with no JSON to write or parse per key.
 using System.Buffers;
 using System.Text;
-using System.Text.Json;
 using ContextLake.Platform.Events;
-using ContextLake.Platform.Serialization;
 using ContextLake.Platform.State;
 
 namespace ContextLake.Platform.Entities;
 
 /// <remarks>
-/// Layout: a format byte (1); the name sets (count, then each: count, names); the stream sets (likewise); the keys
-/// (count, then each: key, a value flag, and with a value its name set, stream set and data; then its pending events,
-/// each its JSON). Numbers are unsigned LEB128 varints; strings and byte runs are a length and their UTF-8 bytes.
+/// Layout: a format byte (1); the name sets (count, then each: count, names); the stream sets (likewise); the entities
+/// (count, then each: key, name set, stream set, data). Numbers are unsigned LEB128 varints; strings and byte runs are a
+/// length and their UTF-8 bytes.
 /// </remarks>
 public static class EntityKeys
 {
     private const byte Format = 1;
 
-    /// <summary>Every key of <paramref name="store"/> with a committed value or pending events, encoded (owner only).</summary>
+    /// <summary>Every entity of <paramref name="store"/> with a committed value, encoded as of the newest committed epoch (owner only).</summary>
     public static byte[] Write(VersionedStore<EntityValue, IngestEvent> store)
     {
         var keys = new KeyWriter(store.Count);
-        store.CaptureEach(keys, static (w, key, value, pending) => w.Add(key, value, pending));
+        store.CaptureEach(keys, static (w, key, value, _) =>
+        {
+            if (value is not null) w.Add(key, value);
+        });
 
         var output = new ArrayBufferWriter<byte>(keys.Bytes.WrittenCount + 1024);
         output.GetSpan(1)[0] = Format;
@@ -36,39 +37,25 @@ public static class EntityKeys
         return output.WrittenSpan.ToArray();
     }
 
-    /// <summary>The keys part of a snapshot being written, and the sets its keys refer to.</summary>
+    /// <summary>The entities part of a snapshot being written, and the sets its entities refer to.</summary>
     private sealed class KeyWriter(int keys)
     {
-        private readonly ArrayBufferWriter<byte> _json = new(256);
-
         public Dictionary<string[], int> NameSets { get; } = new(ReferenceEqualityComparer.Instance);
         public Dictionary<string[], int> StreamSets { get; } = new(ReferenceEqualityComparer.Instance);
         public ArrayBufferWriter<byte> Bytes { get; } = new(Math.Max(256, keys * 96));
         public int Count { get; private set; }
 
-        public void Add(string key, EntityValue? value, ReadOnlySpan<IngestEvent> pending)
+        public void Add(string key, EntityValue value)
         {
             WriteString(Bytes, key);
-            if (value is null) WriteLong(Bytes, 0);
-            else
-            {
-                WriteLong(Bytes, 1);
-                WriteLong(Bytes, IndexOf(NameSets, value.Names));
-                WriteLong(Bytes, IndexOf(StreamSets, value.Streams));
-                WriteBytes(Bytes, value.Data);
-            }
-            WriteLong(Bytes, pending.Length);
-            foreach (var e in pending)
-            {
-                _json.ResetWrittenCount();
-                using (var writer = new Utf8JsonWriter(_json)) JsonSerializer.Serialize(writer, e, PlatformJsonContext.Default.IngestEvent);
-                WriteBytes(Bytes, _json.WrittenSpan);
-            }
+            WriteLong(Bytes, IndexOf(NameSets, value.Names));
+            WriteLong(Bytes, IndexOf(StreamSets, value.Streams));
+            WriteBytes(Bytes, value.Data);
             Count++;
         }
     }
 
-    /// <summary>Restores every key of <paramref name="encoded"/> into <paramref name="store"/> (after <see cref="VersionedStore{TValue,TChange}.Clear"/>).</summary>
+    /// <summary>Restores every entity of <paramref name="encoded"/> into <paramref name="store"/> (after <see cref="VersionedStore{TValue,TChange}.Clear"/>).</summary>
     public static void Read(byte[] encoded, VersionedStore<EntityValue, IngestEvent> store)
     {
         var r = new Reader(encoded);
@@ -76,23 +63,12 @@ public static class EntityKeys
         var names = r.Sets(FieldNames.Intern);
         var streams = r.Sets(StreamSets.Intern);
         var keys = r.Long();
-        var pending = new List<IngestEvent>();
         for (var k = 0; k < keys; k++)
         {
             var key = r.String();
-            EntityValue? value = null;
-            if (r.Long() != 0)
-            {
-                var nameSet = names[r.Int()];
-                var streamSet = streams[r.Int()];
-                value = EntityValue.FromParts(nameSet, streamSet, r.Bytes().ToArray());
-            }
-            pending.Clear();
-            var count = r.Long();
-            for (var i = 0; i < count; i++)
-                pending.Add(JsonSerializer.Deserialize(r.Bytes(), PlatformJsonContext.Default.IngestEvent)
-                            ?? throw new FormatException($"entity {key}: a pending event decoded to null"));
-            store.Restore(key, value, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending));
+            var nameSet = names[r.Int()];
+            var streamSet = streams[r.Int()];
+            store.Restore(key, EntityValue.FromParts(nameSet, streamSet, r.Bytes().ToArray()), []);
         }
         if (!r.AtEnd) throw new FormatException($"an entity partition's keys end at byte {r.Position} of {encoded.Length}");
     }

@@ -3,7 +3,8 @@
 // group-committed as one row, applies them to its entities in memory (versions per epoch, see
 // VersionedStore), derives the row changes' deltas through the projections it journals, and sends them
 // straight to the view and vector partitions as chained batches. It keeps the batches of parts not yet
-// committed (its outbox) to send them again when a tracker asks twice or after a restart.
+// committed (its outbox) to send them again when a tracker asks twice; after a restart the rows replayed after its
+// snapshot (which holds committed entities only) derive them again.
 using Akka.Actor;
 using Akka.Event;
 using Akka.Serialization;
@@ -42,6 +43,16 @@ public sealed partial class EntityPartition : PartitionActor
     private readonly List<Buffered> _buffer = new();
     private List<Buffered> _writing = new();
     private readonly List<ApplyRunPart> _waitingDuplicates = new();
+    private readonly OpenRows<string> _open = new();
+
+    /// <summary>The last row that changed the projections: a snapshot is never taken as of a row before it.</summary>
+    private long _projectionsChangedAt;
+
+    /// <summary>The vector the restored snapshot's entities hold: replayed events it covers are already in them.</summary>
+    private IReadOnlyDictionary<string, long>? _restoredVector;
+
+    /// <summary>The vector of the newest epoch committed here.</summary>
+    private IReadOnlyDictionary<string, long> _committedVector = new Dictionary<string, long>();
 
     public EntityPartition(string partitionId, EpochClock clock, StateOptions options, IProjections projections, LocalPartitions local)
         : base(EntityRegion.TypeName, partitionId, clock, options)
@@ -140,18 +151,24 @@ public sealed partial class EntityPartition : PartitionActor
     /// <summary>Applies a journaled row: live (with the parts that asked for it) or in recovery (null).</summary>
     private void ApplyRow(EntityRunRow row, List<Buffered>? live)
     {
+        if (row.Projections is not null || row.Backfilled is not null) _projectionsChangedAt = LastSequenceNr;
         if (row.Projections is { } change) ApplyProjectionChange(change, LastSequenceNr, live is not null);
         foreach (var b in row.Backfilled ?? []) MarkBackfilled(b, live is not null);
+        var open = _open.Begin(LastSequenceNr);
         var at = 0;
         for (var i = 0; i < row.Parts.Count; i++)
         {
             var mark = row.Parts[i];
             var from = _journaled.GetValueOrDefault(mark.Stream);
+            open.Moved(mark.Stream, from);
             var sink = new ProjectionSink(mark.Count);
             var maxOffset = 0L;
             for (var j = at; j < at + mark.Count; j++)
             {
                 var e = row.Events[j];
+                // Replaying after a snapshot: what its vector covers is already in its entities (and downstream).
+                if (live is null && _restoredVector is { } covered && e.Offset <= covered.GetValueOrDefault(e.Stream)) continue;
+                open.Left(e.Stream, e.Offset);
                 var key = _store.Open(e.Address);
                 var after = RowChanges.Apply(key.Current, e, out var rowChange);
                 _store.Put(key, after, e);
@@ -170,6 +187,7 @@ public sealed partial class EntityPartition : PartitionActor
             foreach (var e in entries) Send(e, part.Tracker);
             Reply(part, entries, mark.Count, part.Events.Count - mark.Count);
         }
+        _open.End();
     }
 
     /// <summary>Cuts a part's derived changes into chained batches per target (between events, below the message size).</summary>
@@ -253,7 +271,16 @@ public sealed partial class EntityPartition : PartitionActor
             entries.RemoveAll(e => e.MaxOffset <= latest[stream]);
     }
 
-    protected override void Commit(IReadOnlyList<Epoch> epochs, long horizonN) => _store.Commit(epochs, horizonN);
+    protected override void Commit(IReadOnlyList<Epoch> epochs, long horizonN)
+    {
+        _store.Commit(epochs, horizonN);
+        if (epochs.Count == 0) return;
+        _committedVector = epochs[^1].Vector;
+        _open.Commit(epochs[^1]);
+    }
+
+    /// <summary>The row before the oldest still open, unless the projections changed after it (the snapshot holds today's).</summary>
+    protected override long SnapshotRow => _open.SnapshotRow(LastSequenceNr) is var row && row >= _projectionsChangedAt ? row : -1;
 
 
     protected override void Compact(long horizonN)
@@ -279,45 +306,41 @@ public sealed partial class EntityPartition : PartitionActor
         Sender.Tell(new EntityReads(results));
     }
 
-    protected override object CaptureSnapshot()
-    {
-        var serialization = Context.System.Serialization;
-        var outbox = _outbox.Values.SelectMany(entries => entries).Select(e => new OutboxPart(e.Stream, e.From, e.Through, e.MaxOffset,
-            e.Batches.Select(b =>
-            {
-                var batch = b.Batch.WithReplyTo(null);
-                var serializer = serialization.FindSerializerFor(batch);
-                return new SerializedBatch(b.Target.Region, b.Target.Partition, serializer.Identifier, Akka.Serialization.Serialization.ManifestFor(serializer, batch), serializer.ToBinary(batch));
-            }).ToList(), e.Keys)).ToList();
-        return new EntityPartitionSnapshot(_store.CommittedThrough, EntityKeys.Write(_store), new Dictionary<string, long>(_journaled), _sent.Select(s =>
-            new SentMark(s.Key.Channel, s.Key.Target.Region, s.Key.Target.Partition, s.Value)).ToList(), Projections(), _catalogVersion, outbox);
-    }
+    /// <summary>Committed entities only, as of the snapshot row: the rows after it hold every event not yet committed.</summary>
+    protected override object CaptureSnapshot() =>
+        new EntityPartitionSnapshot(_store.CommittedThrough, new Dictionary<string, long>(_committedVector), EntityKeys.Write(_store),
+            _open.ChainsAtSnapshotRow(_journaled), Projections(), _catalogVersion);
 
     protected override void RestoreSnapshot(object snapshot)
     {
+        _journaled.Clear();
+        _accepted.Clear();
+        _open.Clear();
         switch (snapshot)
         {
             case EntityPartitionSnapshot s:
                 _store.Clear(s.CommittedThrough);
                 EntityKeys.Read(s.Keys, _store);
-                Restore(s.Streams, s.Sent, s.Projections, s.CatalogVersion, s.Outbox);
+                foreach (var (stream, through) in s.Streams) _journaled[stream] = _accepted[stream] = through;
+                _restoredVector = _committedVector = s.Committed;
+                RestoreProjections(s.Projections, s.CatalogVersion);
                 break;
             case EntityPartitionSnapshotV1 v1:
-                _store.Clear(v1.CommittedThrough);
-                foreach (var k in v1.Keys) _store.Restore(k.Key, k.Value, k.Pending?.ToArray() ?? []);
-                Restore(v1.Streams, v1.Sent, v1.Projections, v1.CatalogVersion, v1.Outbox);
+                RestoreFirstFormat(v1);
                 break;
         }
     }
 
-    private void Restore(Dictionary<string, long> streams, IReadOnlyList<SentMark> sent, IReadOnlyList<ProjectionState> projections, long catalogVersion,
-        IReadOnlyList<OutboxPart> outbox)
+    /// <summary>A snapshot of the first format: taken as of its last row, with pending events and the batches to send again.</summary>
+    private void RestoreFirstFormat(EntityPartitionSnapshotV1 v1)
     {
-        foreach (var (stream, through) in streams) _journaled[stream] = _accepted[stream] = through;
-        foreach (var m in sent) _sent[(m.Channel, new DownstreamTarget(m.Region, m.Partition))] = m.Through;
-        RestoreProjections(projections, catalogVersion);
+        _store.Clear(v1.CommittedThrough);
+        foreach (var k in v1.Keys) _store.Restore(k.Key, k.Value, k.Pending?.ToArray() ?? []);
+        foreach (var (stream, through) in v1.Streams) _journaled[stream] = _accepted[stream] = through;
+        foreach (var m in v1.Sent) _sent[(m.Channel, new DownstreamTarget(m.Region, m.Partition))] = m.Through;
+        RestoreProjections(v1.Projections, v1.CatalogVersion);
         var serialization = Context.System.Serialization;
-        foreach (var part in outbox)
+        foreach (var part in v1.Outbox)
         {
             var batches = part.Batches.Select(b =>
             {

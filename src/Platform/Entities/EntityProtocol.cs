@@ -84,28 +84,16 @@ public sealed record ProjectionBackfilled(string Id, long Events);
 /// <summary>A projection as an entity partition holds it: live from journal row <see cref="Since"/> on, backfilled or not.</summary>
 public sealed record ProjectionState(ProjectionSpec Spec, long Since, bool Backfilled);
 
-/// <summary>The last position sent on a channel to a downstream partition: where its next batch's chain starts.</summary>
-public sealed record SentMark(string Channel, string Region, string Partition, long Through);
-
-/// <summary>A derived batch for <see cref="Region"/>/<see cref="Partition"/>, serialized with the serializer Akka binds to its type.</summary>
-public sealed record SerializedBatch(string Region, string Partition, int SerializerId, string Manifest, byte[] Bytes);
-
 /// <summary>
-/// The derived batches of a run part not yet committed, kept so they can be sent again (after a redelivery, or a
-/// restart): the part's stream and the offsets it spoke for, (From, Through], the highest event offset among them,
-/// and the view keys they change.
-/// </summary>
-public sealed record OutboxPart(string Stream, long From, long Through, long MaxOffset, IReadOnlyList<SerializedBatch> Batches, IReadOnlyList<string> Keys);
-
-/// <summary>
-/// An entity partition's state between two writes; <see cref="CommittedThrough"/> is the epoch its values are committed at,
-/// <see cref="Keys"/> its entities as <see cref="EntityKeys"/> writes them.
+/// An entity partition's state as of a journal row every change of which is committed (and so is every earlier one's):
+/// <see cref="CommittedThrough"/> is the epoch its values are committed at, <see cref="Committed"/> that epoch's vector
+/// (a replay of the rows after it takes only the events it does not cover), <see cref="Keys"/> the committed entities as
+/// <see cref="EntityKeys"/> writes them, <see cref="Streams"/> how far each stream's chain had come as of the row.
 /// </summary>
 public sealed record EntityPartitionSnapshot(
     long CommittedThrough,
+    IReadOnlyDictionary<string, long> Committed,
     byte[] Keys,
     Dictionary<string, long> Streams,
-    IReadOnlyList<SentMark> Sent,
     IReadOnlyList<ProjectionState> Projections,
-    long CatalogVersion,
-    IReadOnlyList<OutboxPart> Outbox) : IPlatformMessage;
+    long CatalogVersion) : IPlatformMessage;

@@ -20,6 +20,19 @@ public sealed record EntityPartitionSnapshotV1(
     long CatalogVersion,
     IReadOnlyList<OutboxPart> Outbox) : Serialization.IPlatformMessage;
 
+/// <summary>The last position sent on a channel to a downstream partition: where its next batch's chain starts.</summary>
+public sealed record SentMark(string Channel, string Region, string Partition, long Through);
+
+/// <summary>A derived batch for <see cref="Region"/>/<see cref="Partition"/>, serialized with the serializer Akka binds to its type.</summary>
+public sealed record SerializedBatch(string Region, string Partition, int SerializerId, string Manifest, byte[] Bytes);
+
+/// <summary>
+/// The derived batches of a run part not yet committed, kept so they can be sent again (after a redelivery, or a
+/// restart): the part's stream and the offsets it spoke for, (From, Through], the highest event offset among them,
+/// and the view keys they change.
+/// </summary>
+public sealed record OutboxPart(string Stream, long From, long Through, long MaxOffset, IReadOnlyList<SerializedBatch> Batches, IReadOnlyList<string> Keys);
+
 /// <summary>One key of a first-format snapshot: its committed value and its pending events.</summary>
 public sealed record EntitySnapshotV1Key(
     string Key,

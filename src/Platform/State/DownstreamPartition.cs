@@ -3,7 +3,9 @@
 // so a redelivery is dropped exactly and a lost batch is noticed (the batch after it is refused until the
 // chain is sent again in order). What it takes is journaled group-committed, one row for everything that
 // arrived during the previous write; once the row is durable the changes become pending in the store and
-// each batch's sender's tracker is told. Subclasses hold the store and answer the reads.
+// each batch's sender's tracker is told. Subclasses hold the store and answer the reads. A snapshot holds the
+// committed values as of the row before the oldest one still open (OpenRows), with the chains' positions then and
+// the committed vector: a restart replays the later rows and takes from them the changes the vector does not cover.
 using Akka.Actor;
 using Akka.Event;
 using ContextLake.Platform.Entities;
@@ -18,6 +20,12 @@ public sealed record DownstreamRowPart<TChange>(string Channel, int Source, long
 /// <summary>How far one chain has come, as a snapshot holds it.</summary>
 public sealed record ChainMark(string Channel, int Source, long Through);
 
+/// <summary>
+/// What a downstream partition's snapshot holds besides its values: the chains' positions as of its row, and the committed
+/// epoch's vector, whose changes its values already hold (null in snapshots that still held pending changes).
+/// </summary>
+public sealed record DownstreamSnapshotBase(IReadOnlyList<ChainMark> Chains, IReadOnlyDictionary<string, long>? Committed);
+
 public abstract class DownstreamPartition<TChange> : PartitionActor
     where TChange : class, IDownstreamChange
 {
@@ -31,6 +39,13 @@ public abstract class DownstreamPartition<TChange> : PartitionActor
     private List<Taken> _writing = new();
     private readonly List<(IDownstreamBatch Batch, IActorRef? ReplyTo)> _waitingDuplicates = new();
     private readonly List<(IDownstreamBatch Batch, IActorRef? ReplyTo, DateTime Since)> _deferred = new();
+    private readonly OpenRows<(string Channel, int Source)> _open = new();
+
+    /// <summary>The vector the restored snapshot's values hold: replayed changes it covers are already in them.</summary>
+    private IReadOnlyDictionary<string, long>? _restoredVector;
+
+    /// <summary>The vector of the newest epoch committed here.</summary>
+    private IReadOnlyDictionary<string, long> _committedVector = new Dictionary<string, long>();
 
     protected DownstreamPartition(string region, string partitionId, EpochClock clock, StateOptions options)
         : base(region, partitionId, clock, options)
@@ -123,12 +138,20 @@ public abstract class DownstreamPartition<TChange> : PartitionActor
     private void ApplyRow(IReadOnlyList<DownstreamRowPart<TChange>> parts, List<Taken>? live)
     {
         var backfill = false;
+        var open = _open.Begin(LastSequenceNr);
         for (var i = 0; i < parts.Count; i++)
         {
             var part = parts[i];
             backfill |= !IsStream(part.Channel);
-            foreach (var change in part.Changes) Apply(change);
+            foreach (var change in part.Changes)
+            {
+                // Replaying after a snapshot: what its vector covers is already in its values.
+                if (live is null && _restoredVector is { } covered && change.Offset <= covered.GetValueOrDefault(change.Stream)) continue;
+                Apply(change);
+                open.Left(change.Stream, change.Offset);
+            }
             var chain = (part.Channel, part.Source);
+            open.Moved(chain, _journaled.GetValueOrDefault(chain));
             if (part.Through > _journaled.GetValueOrDefault(chain)) _journaled[chain] = part.Through;
             if (live is null)
             {
@@ -137,18 +160,40 @@ public abstract class DownstreamPartition<TChange> : PartitionActor
             }
             Confirm(live[i].Batch, live[i].ReplyTo);
         }
+        _open.End();
         // A backfill's changes are of events committed long ago: readable at the epoch committed here now.
         if (backfill && live is not null) CommitCovered();
     }
 
+    /// <summary>Rows whose changes the newest committed epoch covers are no longer open (call after each commit).</summary>
+    protected void Committed(IReadOnlyList<Epoch> epochs)
+    {
+        if (epochs.Count == 0) return;
+        _committedVector = epochs[^1].Vector;
+        _open.Commit(epochs[^1]);
+    }
+
+    /// <summary>
+    /// Only once this node can commit: before that a backfill's changes, covered by the committed vector, may still be
+    /// pending, and a snapshot's replay would take them for committed.
+    /// </summary>
+    protected override long SnapshotRow => CanCommit ? _open.SnapshotRow(LastSequenceNr) : -1;
+
     private void Confirm(IDownstreamBatch batch, IActorRef? replyTo) =>
         replyTo?.Tell(new DownstreamApplied(batch.Channel, batch.Source, RegionName, PartitionId, _journaled.GetValueOrDefault((batch.Channel, batch.Source))));
 
-    /// <summary>How far every chain has come (journaled), for the subclass's snapshot.</summary>
-    protected IReadOnlyList<ChainMark> Marks() => _journaled.Select(m => new ChainMark(m.Key.Channel, m.Key.Source, m.Value)).ToList();
+    /// <summary>The chains' positions as of the snapshot row, and the committed vector, for the subclass's snapshot.</summary>
+    protected DownstreamSnapshotBase SnapshotBase() => new(
+        _open.ChainsAtSnapshotRow(_journaled).Select(m => new ChainMark(m.Key.Channel, m.Key.Source, m.Value)).ToList(),
+        new Dictionary<string, long>(_committedVector));
 
-    protected void RestoreMarks(IReadOnlyList<ChainMark> marks)
+    protected void RestoreBase(IReadOnlyList<ChainMark> chains, IReadOnlyDictionary<string, long>? committed)
     {
-        foreach (var m in marks) _journaled[(m.Channel, m.Source)] = _accepted[(m.Channel, m.Source)] = m.Through;
+        _journaled.Clear();
+        _accepted.Clear();
+        _open.Clear();
+        foreach (var m in chains) _journaled[(m.Channel, m.Source)] = _accepted[(m.Channel, m.Source)] = m.Through;
+        _restoredVector = committed;
+        if (committed is not null) _committedVector = committed;
     }
 }

@@ -3,11 +3,12 @@
 // while a row is being written goes into the next row, so a partition costs one row per run (or fewer)
 // whatever the number of keys. It turns pending changes into versions as epochs arrive (each epoch in
 // order, so a read at any epoch the node holds is exact), and parks reads of an epoch it has not reached
-// yet. It snapshots between writes once the rows since the last snapshot hold enough changes: at least
-// State:SnapshotEvery, and at least half as many as it has keys, so a snapshot (which costs its keys) is
-// paid for by the changes it saves replaying, and recovery is a snapshot plus a tail of at most half its
-// size (a restart right after a load of a million keys replayed 3,056 rows, 18 s, with a whole one); and early,
-// once it has been quiet for State:SnapshotWhenIdle, so that after a burst the tail is empty.
+// yet. A snapshot holds committed values only, as of the journal row before the oldest whose changes are
+// not all committed (OpenRows), with the committed epoch's vector: a restart replays the rows after it and
+// takes from them only the changes that vector does not cover. A partition snapshots between writes once
+// the rows since its last snapshot hold enough changes: at least State:SnapshotEvery, and at least half as
+// many as it has keys, so a snapshot (which costs its keys) is paid for by the changes it saves replaying;
+// and early, once it has been quiet for State:SnapshotWhenIdle, so that after a burst the tail is empty.
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -45,6 +46,7 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
     private long _recoveredFromSnapshot;
     private long _rowsReplayed;
+    private long _snapshotRow;
 
     protected PartitionActor(string region, string partitionId, EpochClock clock, StateOptions options)
     {
@@ -58,7 +60,7 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
         Recover<SnapshotOffer>(offer =>
         {
             RestoreSnapshot(offer.Snapshot);
-            _recoveredFromSnapshot = offer.Metadata.SequenceNr;
+            _recoveredFromSnapshot = _snapshotRow = offer.Metadata.SequenceNr;
         });
         Recover<RecoveryCompleted>(_ =>
         {
@@ -129,6 +131,12 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     /// <summary>A row is durable: apply it (the same code recovery runs), then tell whoever waits for it.</summary>
     protected abstract void Journaled(object row);
 
+    /// <summary>
+    /// The journal row a snapshot taken now would be as of (every change in it and before it committed), or -1 when none
+    /// can be taken now; <see cref="CaptureSnapshot"/> captures the state as of that row.
+    /// </summary>
+    protected abstract long SnapshotRow { get; }
+
     protected abstract object CaptureSnapshot();
 
     protected abstract void RestoreSnapshot(object snapshot);
@@ -196,11 +204,17 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
         });
     }
 
-    /// <summary>Between writes only: the snapshot's sequence number is exactly the rows it holds.</summary>
+    /// <summary>
+    /// Between writes only: the committed state as of <see cref="SnapshotRow"/>, saved under that row's sequence number, so a
+    /// recovery replays the rows after it. Nothing is taken when that row is not past the last snapshot's.
+    /// </summary>
     private void Snapshot()
     {
+        var row = SnapshotRow;
+        if (row <= _snapshotRow) return;
         _changesSinceSnapshot = 0;
-        SaveSnapshot(CaptureSnapshot());
+        _snapshotRow = row;
+        SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(PersistenceId, row, DateTime.UtcNow), CaptureSnapshot()), Self);
     }
 
     /// <summary>

@@ -91,7 +91,11 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
         _store.Add(change.AddressText, change);
     }
 
-    protected override void Commit(IReadOnlyList<Epoch> epochs, long horizonN) => _store.Commit(epochs, horizonN);
+    protected override void Commit(IReadOnlyList<Epoch> epochs, long horizonN)
+    {
+        _store.Commit(epochs, horizonN);
+        Committed(epochs);
+    }
 
 
     protected override void Compact(long horizonN)
@@ -125,18 +129,24 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
         Sender.Tell(new ViewKeyReads(results));
     }
 
+    /// <summary>Committed values only, as of the snapshot row: the rows after it hold whatever is pending.</summary>
     protected override object CaptureSnapshot()
     {
-        var keys = _store.Capture();
-        var held = keys.Select(k => ViewKeyAddress.Parse(k.Key).ViewId).Distinct()
+        var keys = new List<StoredAggregate>(_store.Count);
+        _store.CaptureEach(keys, static (keys, address, value, _) =>
+        {
+            if (value is not null) keys.Add(new StoredAggregate(address, value.ToSnapshot(), null));
+        });
+        var held = keys.Select(k => ViewKeyAddress.Parse(k.Address).ViewId).Distinct()
             .Select(id => _definitions.FindById(id) is { } d ? new HeldView(id, d.Sql) : null).OfType<HeldView>().ToList();
-        return new ViewPartitionSnapshot(_store.CommittedThrough, Marks(), held, keys.Select(k => new StoredAggregate(k.Key, k.Value?.ToSnapshot(), k.Pending)).ToList());
+        var (chains, committed) = SnapshotBase();
+        return new ViewPartitionSnapshot(_store.CommittedThrough, chains, held, keys, committed);
     }
 
     protected override void RestoreSnapshot(object snapshot)
     {
         if (snapshot is not ViewPartitionSnapshot s) return;
-        RestoreMarks(s.Chains);
+        RestoreBase(s.Chains, s.Committed);
         foreach (var v in s.Views) _definitions.Hold(v.Id, ViewSql.Parse(v.Sql));
         _store.Restore(s.Keys.Select(k =>
         {

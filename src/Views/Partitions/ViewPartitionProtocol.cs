@@ -93,11 +93,16 @@ public sealed record ViewKeyValues(IReadOnlyDictionary<string, JsonElement> Valu
 /// <summary>Journal row of a view partition: the batches of key deltas it took during one write.</summary>
 public sealed record ViewPartitionRow(IReadOnlyList<DownstreamRowPart<KeyDelta>> Parts) : IViewsMessage;
 
-/// <summary>A view key's committed aggregate and its pending deltas, as a snapshot holds them.</summary>
+/// <summary>A view key's committed aggregate (and, in snapshots before they were taken as of a committed row, its pending deltas).</summary>
 public sealed record StoredAggregate(string Address, GroupAggregateSnapshot? Value, IReadOnlyList<KeyDelta>? Pending);
 
 /// <summary>A view incarnation a partition holds keys of, with its definition (a snapshot restores without the catalog).</summary>
 public sealed record HeldView(string Id, string Sql);
 
-/// <summary>A view partition's state between two writes; <see cref="CommittedThrough"/> is the epoch its values are committed at.</summary>
-public sealed record ViewPartitionSnapshot(long CommittedThrough, IReadOnlyList<ChainMark> Chains, IReadOnlyList<HeldView> Views, IReadOnlyList<StoredAggregate> Keys) : IViewsMessage;
+/// <summary>
+/// A view partition's state as of a journal row: <see cref="CommittedThrough"/> is the epoch its values are committed at,
+/// <see cref="Committed"/> that epoch's vector (a replay after it takes only changes it does not cover; null in snapshots
+/// that held pending deltas).
+/// </summary>
+public sealed record ViewPartitionSnapshot(long CommittedThrough, IReadOnlyList<ChainMark> Chains, IReadOnlyList<HeldView> Views, IReadOnlyList<StoredAggregate> Keys,
+    IReadOnlyDictionary<string, long>? Committed = null) : IViewsMessage;

@@ -99,6 +99,7 @@ public sealed class VectorPartition : DownstreamPartition<VectorChange>
             else _index!.Remove(id);
             _recent.Add((n, id));
         });
+        Committed(epochs);
         TrainIfDue();
     }
 
@@ -164,14 +165,22 @@ public sealed class VectorPartition : DownstreamPartition<VectorChange>
         return _conditions[text] = ViewSql.ParseCondition(text);
     }
 
-    protected override object CaptureSnapshot() =>
-        new VectorPartitionSnapshot(_store.CommittedThrough, Marks(), Definition()?.Sql ?? "",
-            _store.Capture().Select(k => new VectorEntitySnapshot(k.Key, k.Value?.Rows, k.Pending)).ToList());
+    /// <summary>Committed rows only, as of the snapshot row: the rows after it hold whatever is pending.</summary>
+    protected override object CaptureSnapshot()
+    {
+        var entities = new List<VectorEntitySnapshot>(_store.Count);
+        _store.CaptureEach(entities, static (entities, id, rows, _) =>
+        {
+            if (rows is not null) entities.Add(new VectorEntitySnapshot(id, rows.Rows, null));
+        });
+        var (chains, committed) = SnapshotBase();
+        return new VectorPartitionSnapshot(_store.CommittedThrough, chains, Definition()?.Sql ?? "", entities, committed);
+    }
 
     protected override void RestoreSnapshot(object snapshot)
     {
         if (snapshot is not VectorPartitionSnapshot s) return;
-        RestoreMarks(s.Chains);
+        RestoreBase(s.Chains, s.Committed);
         if (s.Sql.Length > 0) _definition = ViewSql.Parse(s.Sql);
         _store.Restore(s.Entities.Select(e => new StoredKey<VectorRows, VectorChange>(e.Id, e.Rows is null ? null : new VectorRows(e.Rows), e.Pending)), s.CommittedThrough);
     }

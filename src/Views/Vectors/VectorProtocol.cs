@@ -76,8 +76,12 @@ public sealed record VectorPartitionRow(IReadOnlyList<DownstreamRowPart<VectorCh
 /// <summary>An entity's committed rows in the partition and its pending changes.</summary>
 public sealed record VectorEntitySnapshot(string Id, IReadOnlyList<WeightedRow>? Rows, IReadOnlyList<VectorChange>? Pending);
 
-/// <summary>A vector partition's snapshot: its chains, its view's definition, and every entity's rows.</summary>
-public sealed record VectorPartitionSnapshot(long CommittedThrough, IReadOnlyList<ChainMark> Chains, string Sql, IReadOnlyList<VectorEntitySnapshot> Entities) : IViewsMessage;
+/// <summary>
+/// A vector partition's snapshot as of a journal row: its chains then, its view's definition, every entity's committed rows,
+/// and the committed epoch's vector (null in snapshots that held pending changes).
+/// </summary>
+public sealed record VectorPartitionSnapshot(long CommittedThrough, IReadOnlyList<ChainMark> Chains, string Sql, IReadOnlyList<VectorEntitySnapshot> Entities,
+    IReadOnlyDictionary<string, long>? Committed = null) : IViewsMessage;
 
 /// <summary>Key under which the vector partition shard region is registered.</summary>
 public sealed class VectorRegion

@@ -116,20 +116,20 @@ public sealed class EntityValueSpecs
     {
         var s = Mixed();
         var store = new VersionedStore<EntityValue, IngestEvent>(EntityValue.ApplyAll, keepsCurrent: true);
+        store.Clear(4);
         store.Restore("account/a1", s, []);
         var pending = Ev(9, 9, EventKind.Upsert, """{"owner": "bob"}""");
         store.Put("account/a2", EntityValue.Apply(null, pending, out _), pending);
 
         var restored = new VersionedStore<EntityValue, IngestEvent>(EntityValue.ApplyAll, keepsCurrent: true);
-        restored.Clear(0);
+        restored.Clear(4);
         EntityKeys.Read(EntityKeys.Write(store), restored);
 
         Assert.NotNull(s.Versions);
         Assert.Equal(Render(s), Render(restored.Current("account/a1")!));
         Assert.Equal(s.LastEventData().GetRawText(), restored.Current("account/a1")!.LastEventData().GetRawText());
-        // The pending event stays pending (its value is computed again from it), and restored values share their sets again.
-        Assert.Equal(1, restored.PendingKeys);
-        Assert.Equal("bob", restored.Current("account/a2")!.Fields()["owner"].GetString());
+        // Committed entities only: an entity with nothing but a pending event is for the journal's replay to bring back.
+        Assert.Equal(1, restored.Count);
         Assert.Same(s.Streams, restored.Current("account/a1")!.Streams);
         Assert.Same(s.Names, restored.Current("account/a1")!.Names);
     }

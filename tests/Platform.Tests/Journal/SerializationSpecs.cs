@@ -20,11 +20,12 @@ public sealed class SerializationSpecs : Akka.TestKit.Xunit2.TestKit
 
     private static EntityValue Value => EntityValue.Apply(null, Event, out _);
 
-    /// <summary>A partition's keys as its snapshot holds them: one entity, with its event still pending.</summary>
+    /// <summary>A partition's keys as its snapshot holds them: one committed entity.</summary>
     private static byte[] Keys()
     {
         var store = new VersionedStore<EntityValue, IngestEvent>(EntityValue.ApplyAll, keepsCurrent: true);
-        store.Put("account/a1", Value, Event);
+        store.Clear(17);
+        store.Restore("account/a1", Value, []);
         return EntityKeys.Write(store);
     }
 
@@ -32,8 +33,7 @@ public sealed class SerializationSpecs : Akka.TestKit.Xunit2.TestKit
     {
         { Event, "ev" },
         { new EntityRunRow([Event], [new RunPartMark("http:writes", 42, 1)], new ProjectionChange(3, [new ProjectionSpec("credits@1", "transfer", "CREATE VIEW …")], [])), "er" },
-        { new EntityPartitionSnapshot(17, Keys(), new Dictionary<string, long> { ["http:writes"] = 42 },
-            [new SentMark("http:writes", "view", "3", 42)], [], 3, []), "eK" },
+        { new EntityPartitionSnapshot(17, new Dictionary<string, long> { ["http:writes"] = 42 }, Keys(), new Dictionary<string, long> { ["http:writes"] = 42 }, [], 3), "eK" },
         { new RunPartApplied("http:writes", 3, 9, 1, 0, [new DownstreamMark("view", "7", 42)], ["credits@1/a1"], true), "eP" },
         { new ReadEntities("3", 17, [new EntityKey("account", "a1")]), "eq" },
         { new DownstreamApplied("http:writes", 3, "view", "7", 42), "sd" },
