@@ -19,24 +19,24 @@ public static class EventNumbers
         OutOfRange(data) is { } bad ? $"{(bad.Path.Length == 0 ? "value" : bad.Path)}: {bad.Reason}" : null;
 
     /// <summary>The first number outside the model: its path ("" for data itself) and why, or null.</summary>
-    public static (string Path, string Reason)? OutOfRange(JsonElement data)
-    {
-        var path = new List<string>();
-        return Find(data, path) is { } bad ? (Path(path), $"{bad.GetRawText()} is outside the numeric range ({Model})") : null;
-    }
+    public static (string Path, string Reason)? OutOfRange(JsonElement data) =>
+        Find(data) is { } bad ? (Path(bad.Path), $"{bad.Number.GetRawText()} is outside the numeric range ({Model})") : null;
 
-    /// <summary>The first number outside the model; <paramref name="path"/> is filled (innermost first) only on the way back from it.</summary>
-    private static JsonElement? Find(JsonElement value, List<string> path)
+    /// <summary>
+    /// The first number outside the model, and its path (innermost first), built only on the way back from it: every event is
+    /// checked, and almost every one fits.
+    /// </summary>
+    private static (JsonElement Number, List<string> Path)? Find(JsonElement value)
     {
         switch (value.ValueKind)
         {
             case JsonValueKind.Number:
-                return value.TryGetDecimal(out _) ? null : value;
+                return value.TryGetDecimal(out _) ? null : (value, new List<string>());
             case JsonValueKind.Object:
                 foreach (var p in value.EnumerateObject())
                 {
-                    if (Find(p.Value, path) is not { } bad) continue;
-                    path.Add("." + p.Name);
+                    if (Find(p.Value) is not { } bad) continue;
+                    bad.Path.Add("." + p.Name);
                     return bad;
                 }
                 return null;
@@ -44,9 +44,9 @@ public static class EventNumbers
                 var i = 0;
                 foreach (var item in value.EnumerateArray())
                 {
-                    if (Find(item, path) is { } bad)
+                    if (Find(item) is { } bad)
                     {
-                        path.Add($"[{i}]");
+                        bad.Path.Add($"[{i}]");
                         return bad;
                     }
                     i++;
