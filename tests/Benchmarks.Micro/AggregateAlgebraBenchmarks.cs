@@ -50,7 +50,7 @@ internal static class Workload
             var amount = JsonSerializer.SerializeToElement(random.Next(1, 1000));
             var card = JsonSerializer.SerializeToElement($"c{random.Next(100)}");
             var arguments = view.Aggregates
-                .Select(a => a.Argument is null ? (JsonElement?)null : a.Argument == "card_id" ? card : amount)
+                .Select(a => a.Argument is null ? ValueKey.Null : ValueKey.From(a.Argument == "card_id" ? card : amount))
                 .ToList();
             var time = start.AddMilliseconds(i);
             return new ViewDelta(1, time, new EventVersion(time.UtcTicks, "bench", i + 1), arguments);

@@ -8,39 +8,78 @@ namespace ContextLake.Views.Algebra;
 
 /// <summary>
 /// Values of different JSON kinds still need one order for MIN/MAX: numbers, then strings, then booleans,
-/// then everything else (objects, arrays, numbers beyond decimal range) by canonical text, then null.
+/// then everything else (objects, arrays, numbers beyond decimal range) by canonical text, then null. Null is zero,
+/// so that a ValueKey nobody set is null.
 /// </summary>
-internal enum ValueRank : byte
+public enum ValueRank : byte
 {
-    Number = 0,
-    String = 1,
-    Boolean = 2,
-    Other = 3,
-    Null = 4,
+    Null = 0,
+    Number = 1,
+    String = 2,
+    Boolean = 3,
+    Other = 4,
 }
 
 /// <summary>
-/// <see cref="Text"/> is canonical for the rank (normalised decimal, the string itself, compact JSON), so equality by
-/// text agrees with the comparer; <see cref="Number"/> only matters for <see cref="ValueRank.Number"/>.
+/// An aggregate's argument as its view keeps it: the JSON value reduced when the row is projected (no reference to the
+/// event's document stays behind). <see cref="Text"/> is canonical for the rank (normalised decimal, the string itself,
+/// compact JSON), so equality agrees with the comparer; <see cref="Number"/> only matters for <see cref="ValueRank.Number"/>,
+/// whose text is written only when asked for.
 /// </summary>
-internal readonly record struct ValueKey(ValueRank Rank, decimal Number, string Text) : IComparable<ValueKey>
+public readonly struct ValueKey : IComparable<ValueKey>, IEquatable<ValueKey>
 {
-    public static readonly ValueKey Null = new(ValueRank.Null, 0m, "null");
+    private readonly string? _text;
+
+    public ValueKey(ValueRank rank, decimal number, string? text)
+    {
+        Rank = rank;
+        Number = number;
+        _text = text;
+    }
+
+    public static readonly ValueKey Null = default;
+
+    public ValueRank Rank { get; }
+
+    public decimal Number { get; }
+
+    public string Text => _text ?? Rank switch
+    {
+        ValueRank.Number => Decimals.Text(Number),
+        ValueRank.Null => "null",
+        _ => "",
+    };
+
+    public bool IsNull => Rank == ValueRank.Null;
 
     public int CompareTo(ValueKey other)
     {
-        var c = Rank.CompareTo(other.Rank);
+        var c = Order(Rank).CompareTo(Order(other.Rank));
         if (c != 0) return c;
         return Rank == ValueRank.Number ? Number.CompareTo(other.Number) : string.CompareOrdinal(Text, other.Text);
     }
+
+    public bool Equals(ValueKey other) =>
+        Rank == other.Rank && (Rank == ValueRank.Number ? Number == other.Number : string.Equals(Text, other.Text, StringComparison.Ordinal));
+
+    public override bool Equals(object? obj) => obj is ValueKey other && Equals(other);
+
+    public override int GetHashCode() => Rank == ValueRank.Number ? HashCode.Combine(Rank, Number) : HashCode.Combine(Rank, Text);
+
+    public override string ToString() => Text;
+
+    /// <summary>Null sorts after every other rank.</summary>
+    private static int Order(ValueRank rank) => rank == ValueRank.Null ? int.MaxValue : (int)rank;
+
+    /// <summary>An absent argument or JSON null is <see cref="Null"/>.</summary>
+    public static ValueKey From(JsonElement? value) => value is { } v ? From(v) : Null;
 
     public static ValueKey From(JsonElement value)
     {
         switch (value.ValueKind)
         {
             case JsonValueKind.Number when value.TryGetDecimal(out var d):
-                var n = Decimals.Normalise(d);
-                return new ValueKey(ValueRank.Number, n, Decimals.Text(n));
+                return new ValueKey(ValueRank.Number, Decimals.Normalise(d), null);
             case JsonValueKind.String:
                 return new ValueKey(ValueRank.String, 0m, value.GetString()!);
             case JsonValueKind.True:
@@ -53,6 +92,39 @@ internal readonly record struct ValueKey(ValueRank Rank, decimal Number, string 
                 return new ValueKey(ValueRank.Other, 0m, CanonicalJson.Write(value));
         }
     }
+
+    /// <summary>The value read where a writer put it with <see cref="WriteTo"/> (or any JSON value).</summary>
+    public static ValueKey Read(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.Number when reader.TryGetDecimal(out var d) => new ValueKey(ValueRank.Number, Decimals.Normalise(d), null),
+        JsonTokenType.String => new ValueKey(ValueRank.String, 0m, reader.GetString()!),
+        JsonTokenType.True => new ValueKey(ValueRank.Boolean, 0m, "true"),
+        JsonTokenType.False => new ValueKey(ValueRank.Boolean, 0m, "false"),
+        JsonTokenType.Null => Null,
+        _ => From(JsonElement.ParseValue(ref reader)),
+    };
+
+    public void WriteTo(Utf8JsonWriter writer)
+    {
+        switch (Rank)
+        {
+            case ValueRank.Number:
+                writer.WriteNumberValue(Number);
+                break;
+            case ValueRank.String:
+                writer.WriteStringValue(Text);
+                break;
+            case ValueRank.Null:
+                writer.WriteNullValue();
+                break;
+            default:
+                writer.WriteRawValue(Text, skipInputValidation: true);
+                break;
+        }
+    }
+
+    /// <summary>About how many bytes it takes on the wire.</summary>
+    public int EstimatedBytes => Rank == ValueRank.Number ? 16 : Text.Length + 2;
 
     public JsonElement ToJson() => Rank switch
     {

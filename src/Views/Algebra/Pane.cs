@@ -99,17 +99,19 @@ internal sealed class PaneBuilder
         for (var i = 0; i < _counts.Length; i++) Fold(i, delta.Weight, delta.Arguments[i], delta);
     }
 
-    private void Fold(int i, int weight, JsonElement? argument, ViewDelta delta)
+    private void Fold(int i, int weight, ValueKey argument, ViewDelta delta)
     {
         var column = _columns[i];
-        var isNull = Json.IsNull(argument);
+        var isNull = argument.IsNull;
         switch (column.Function)
         {
             case AggregateFunction.Count:
                 if (column.Argument is null || !isNull) _counts[i] = checked(_counts[i] + weight);
                 return;
             case AggregateFunction.Sum or AggregateFunction.Avg:
-                if (isNull || argument!.Value.ValueKind != JsonValueKind.Number || !argument.Value.TryGetDecimal(out var d)) return;
+                // A number beyond the decimal range is not a number here (ValueRank.Other): the edge refuses such events anyway.
+                if (argument.Rank != ValueRank.Number) return;
+                var d = argument.Number;
                 _counts[i] = checked(_counts[i] + weight);
                 if (_overflowed[i]) return;
                 try
@@ -123,11 +125,11 @@ internal sealed class PaneBuilder
                 }
                 return;
             case AggregateFunction.CountDistinct or AggregateFunction.Min or AggregateFunction.Max:
-                if (!isNull) ValuesOf(i).Add(new EntryKey(null, ValueKey.From(argument!.Value)), weight);
+                if (!isNull) ValuesOf(i).Add(new EntryKey(null, argument), weight);
                 return;
             case AggregateFunction.Last:
                 // The latest row wins even when its argument is null: LAST reports what the newest row says.
-                ValuesOf(i).Add(new EntryKey(delta.RowVersion, isNull ? ValueKey.Null : ValueKey.From(argument!.Value)), weight);
+                ValuesOf(i).Add(new EntryKey(delta.RowVersion, argument), weight);
                 return;
             default:
                 throw new ArgumentOutOfRangeException(nameof(delta), column.Function, "unknown aggregate function");

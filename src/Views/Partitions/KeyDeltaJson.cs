@@ -2,6 +2,7 @@
 // it is written by hand, compactly. {"v": view, "i": incarnation, "k": key, "s": stream, "o": offset,
 // "d": [{"w": weight, "t": event time in UTC ticks, "r": row version, "a": arguments}]}, where "r" is left
 // out when the row is the event's own ([t, s, o], every row an event adds); a retracted row names its version.
+// Arguments are written as their views keep them (ValueKey): numbers normalised, strings, booleans, canonical JSON.
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using static ContextLake.Platform.Serialization.JsonTokens;
@@ -37,12 +38,7 @@ public sealed class KeyDeltaJsonConverter : JsonConverter<KeyDelta>
                 writer.WriteEndArray();
             }
             writer.WriteStartArray("a"u8);
-            for (var j = 0; j < d.Arguments.Count; j++)
-            {
-                // The argument's own bytes, as parsed: JsonElement.WriteTo would walk and re-escape it.
-                if (d.Arguments[j] is { } argument) writer.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(argument), skipInputValidation: true);
-                else writer.WriteNullValue();
-            }
+            for (var j = 0; j < d.Arguments.Count; j++) d.Arguments[j].WriteTo(writer);
             writer.WriteEndArray();
             writer.WriteEndObject();
         }
@@ -79,7 +75,7 @@ public sealed class KeyDeltaJsonConverter : JsonConverter<KeyDelta>
         return new KeyDelta(view, incarnation, key, stream, offset, result);
     }
 
-    private readonly record struct RawDelta(int Weight, long Ticks, EventVersion? Version, JsonElement?[] Arguments);
+    private readonly record struct RawDelta(int Weight, long Ticks, EventVersion? Version, ValueKey[] Arguments);
 
     private static List<RawDelta> ReadDeltas(ref Utf8JsonReader reader)
     {
@@ -90,7 +86,7 @@ public sealed class KeyDeltaJsonConverter : JsonConverter<KeyDelta>
             int weight = 0;
             long ticks = 0;
             EventVersion? version = null;
-            JsonElement?[]? arguments = null;
+            ValueKey[]? arguments = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = reader.ValueSpan;
@@ -120,12 +116,11 @@ public sealed class KeyDeltaJsonConverter : JsonConverter<KeyDelta>
         return new EventVersion(ticks, stream, offset);
     }
 
-    private static JsonElement?[] ReadArguments(ref Utf8JsonReader reader)
+    private static ValueKey[] ReadArguments(ref Utf8JsonReader reader)
     {
         Expect(ref reader, JsonTokenType.StartArray, "a view delta's \"a\"");
-        var arguments = new List<JsonElement?>(4);
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            arguments.Add(reader.TokenType == JsonTokenType.Null ? null : JsonElement.ParseValue(ref reader));
+        var arguments = new List<ValueKey>(4);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) arguments.Add(ValueKey.Read(ref reader));
         return arguments.ToArray();
     }
 }

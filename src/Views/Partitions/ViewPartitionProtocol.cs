@@ -60,8 +60,7 @@ public sealed record KeyDelta(string View, long Incarnation, string Key, string 
             {
                 var d = Deltas[i];
                 bytes += 72 + d.RowVersion.Stream.Length;
-                for (var j = 0; j < d.Arguments.Count; j++)
-                    bytes += d.Arguments[j] is { } v ? 8 + System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(v).Length : 5;
+                for (var j = 0; j < d.Arguments.Count; j++) bytes += 2 + d.Arguments[j].EstimatedBytes;
             }
             return bytes;
         }

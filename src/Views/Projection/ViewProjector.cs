@@ -41,9 +41,10 @@ public static class ViewProjector
     {
         if (view.Where is { } where && !RowPredicate.Matches(where, name => EventColumns.Get(row, change.EntityId, name))) return null;
         if (EventColumns.Get(row, change.EntityId, view.KeyColumn) is not { } keyValue || keyValue.ValueKind == JsonValueKind.Null) return null;
-        var args = new JsonElement?[view.Aggregates.Count];
+        // Reduced now, while the row is at hand: the delta keeps no reference to the event's document.
+        var args = new ValueKey[view.Aggregates.Count];
         for (var i = 0; i < args.Length; i++)
-            if (view.Aggregates[i].Argument is { } argument) args[i] = EventColumns.Get(row, change.EntityId, argument);
+            if (view.Aggregates[i].Argument is { } argument) args[i] = ValueKey.From(EventColumns.Get(row, change.EntityId, argument));
         return (ViewKeys.Render(keyValue), new ViewDelta(weight, row.Time, row.Version, args));
     }
 }

@@ -66,13 +66,13 @@ internal static class Fixtures
     public static JsonElement Raw(string json) => JsonDocument.Parse(json).RootElement.Clone();
 
     public static ViewDelta Delta(Row row, int weight, IReadOnlyList<AggregateColumn>? columns = null) =>
-        new(weight, row.Time, row.Version, (columns ?? Columns).Select(c => c.Argument switch
+        new(weight, row.Time, row.Version, (columns ?? Columns).Select(c => ValueKey.From(c.Argument switch
         {
             null => (JsonElement?)null,
             "x" => Number(row.X),
             "s" => Text(row.S),
             _ => Raw(row.M),
-        }).ToList());
+        })).ToList());
 
     /// <summary>Every row inserted once; the retracted ones also get a -1, as a database retracts only what it inserted.</summary>
     public static List<ViewDelta> Deltas(IEnumerable<(Row Row, bool Retracted)> rows) =>

@@ -14,7 +14,7 @@ public sealed class GroupAggregateSpecs
         View(window, [new AggregateColumn(f, argument, "a")]);
 
     private static ViewDelta D(int weight, string? json, int offset = 0, DateTimeOffset? time = null) =>
-        new(weight, time ?? T0, new EventVersion((time ?? T0).UtcTicks, "s", offset), [json is null ? null : Raw(json)]);
+        new(weight, time ?? T0, new EventVersion((time ?? T0).UtcTicks, "s", offset), [json is null ? ValueKey.Null : ValueKey.From(Raw(json))]);
 
     private static string Read(GroupAggregate g) => Values(g.Read(T0, null), "a");
 
@@ -90,9 +90,9 @@ public sealed class GroupAggregateSpecs
     {
         var view = View(null, [new(AggregateFunction.Count, null, "all"), new(AggregateFunction.Count, "v", "some")]);
         var g = new GroupAggregate(view);
-        g.Apply(new ViewDelta(+1, T0, new EventVersion(1, "s", 1), [null, Raw("1")]));
-        g.Apply(new ViewDelta(+1, T0, new EventVersion(1, "s", 2), [null, null]));
-        g.Apply(new ViewDelta(+1, T0, new EventVersion(1, "s", 3), [null, Raw("null")]));
+        g.Apply(new ViewDelta(+1, T0, new EventVersion(1, "s", 1), [ValueKey.Null, ValueKey.From(Raw("1"))]));
+        g.Apply(new ViewDelta(+1, T0, new EventVersion(1, "s", 2), [ValueKey.Null, ValueKey.Null]));
+        g.Apply(new ViewDelta(+1, T0, new EventVersion(1, "s", 3), [ValueKey.Null, ValueKey.From(Raw("null"))]));
         var read = g.Read(T0, null);
         Assert.Equal("3", Values(read, "all"));
         Assert.Equal("1", Values(read, "some"));
@@ -210,7 +210,7 @@ public sealed class GroupAggregateSpecs
     public void a_delta_whose_arguments_do_not_match_the_aggregates_is_refused()
     {
         var g = new GroupAggregate(One(AggregateFunction.Sum));
-        Assert.Throws<ArgumentException>(() => g.Apply(new ViewDelta(1, T0, default, [])));
+        Assert.Throws<ArgumentException>(() => g.Apply(new ViewDelta(1, T0, default, Array.Empty<ValueKey>())));
     }
 
     [Theory]

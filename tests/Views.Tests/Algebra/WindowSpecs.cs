@@ -21,7 +21,7 @@ public sealed class WindowSpecs
     }
 
     private static ViewDelta At(double minutes, int weight = 1) =>
-        new(weight, T0 + Min(minutes), new EventVersion((T0 + Min(minutes)).UtcTicks, "s", (long)(minutes * 1000)), [null]);
+        new(weight, T0 + Min(minutes), new EventVersion((T0 + Min(minutes)).UtcTicks, "s", (long)(minutes * 1000)), [ValueKey.Null]);
 
     private static string Count(GroupValues v) => Values(v, "n");
 

@@ -13,8 +13,8 @@ public sealed class KeyDeltaJsonSpecs
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private static JsonElement?[] Args(params string?[] json) =>
-        json.Select(j => j is null ? (JsonElement?)null : JsonDocument.Parse(j).RootElement.Clone()).ToArray();
+    private static ValueKey[] Args(params string?[] json) =>
+        json.Select(j => j is null ? ValueKey.Null : ValueKey.From(JsonDocument.Parse(j).RootElement.Clone())).ToArray();
 
     private static (KeyDelta Back, string Json) RoundTrip(KeyDelta delta)
     {
@@ -34,8 +34,8 @@ public sealed class KeyDeltaJsonSpecs
         Assert.Equal(("credits", 3L, "a7", "http:writes", 42L), (back.View, back.Incarnation, back.Key, back.Stream, back.Offset));
         var d = Assert.Single(back.Deltas);
         Assert.Equal((1, Now, own), (d.Weight, d.EventTime, d.RowVersion));
-        Assert.Equal(12.5m, d.Arguments[0]!.Value.GetDecimal());
-        Assert.Null(d.Arguments[1]);
+        Assert.Equal((ValueRank.Number, 12.5m), (d.Arguments[0].Rank, d.Arguments[0].Number));
+        Assert.True(d.Arguments[1].IsNull);
     }
 
     [Fact]
@@ -52,8 +52,8 @@ public sealed class KeyDeltaJsonSpecs
         Assert.Equal("acct \"x\"", back.Key);
         Assert.Equal([older, own], back.Deltas.Select(d => d.RowVersion));
         Assert.Equal([-1, 1], back.Deltas.Select(d => d.Weight));
-        Assert.Equal("ann", back.Deltas[0].Arguments[0]!.Value.GetString());
-        Assert.Equal("{\"a\":[1,2]}", back.Deltas[1].Arguments[0]!.Value.GetRawText());
+        Assert.Equal((ValueRank.String, "ann"), (back.Deltas[0].Arguments[0].Rank, back.Deltas[0].Arguments[0].Text));
+        Assert.Equal((ValueRank.Other, "{\"a\":[1,2]}"), (back.Deltas[1].Arguments[0].Rank, back.Deltas[1].Arguments[0].Text));
     }
 
     [Fact]
