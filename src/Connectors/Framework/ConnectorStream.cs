@@ -1,9 +1,10 @@
-// Writes runs of one stream's raw records: decodes, maps and admits each (EventAdmission; failures become
-// dead letters, and the stream moves on) and submits the events as a run (StreamRuns). Every connector type writes
-// through this, one run of a stream after another; a run is admitted while earlier ones are applied.
+// Writes runs of one stream's raw records: once the node has room for the run (StreamRuns), decodes, maps and admits
+// each record (EventAdmission; failures become dead letters, and the stream moves on) and submits the events as the
+// run. Every connector type writes through this, one run of a stream after another, while earlier ones are applied.
 using System.Text;
 using System.Text.Json;
 using ContextLake.Platform.Events;
+using ContextLake.Platform.Ingest;
 
 namespace ContextLake.Connectors.Framework;
 
@@ -23,33 +24,44 @@ public sealed class ConnectorStream(ConnectorContext context, string stream, Rec
     {
         if (records.Count == 0) return;
         await context.WhenRunning(cancel);
-        var events = new List<IngestEvent>(records.Count);
-        var dead = new List<DeadLetter>();
-        var now = DateTimeOffset.UtcNow;
-        foreach (var r in records)
-        {
-            try
-            {
-                var value = decode is null ? ParseJson(r.Bytes) : decode(r);
-                var e = mapping.Map(Stream, r.Offset, value, now);
-                if (e.Kind != EventKind.Delete && context.Admission.Check(e.EntityType, e.Data) is { } refusal)
-                {
-                    dead.Add(new DeadLetter(context.Name, Stream, r.Offset, r.Bytes.ToArray(), refusal.At("data"), now));
-                    continue;
-                }
-                events.Add(e);
-            }
-            catch (Exception ex) when (ex is RecordMappingException or JsonException)
-            {
-                dead.Add(new DeadLetter(context.Name, Stream, r.Offset, r.Bytes.ToArray(),
-                    ex is JsonException je ? $"not JSON: {je.Message}" : ex.Message, now));
-            }
-        }
-
-        // Dead letters are kept before the watermark passes them: a committed offset is never lost.
-        await context.DeadLetters.WriteAsync(dead, cancel);
+        // Room first, then decoding: a stream waiting for room (the node's budget of events in flight) holds raw records only.
+        var admission = await context.Runs.AdmitAsync(Stream, records.Count, cancel);
+        Task<RunReport> applied;
         var upTo = records[^1].Offset;
-        var applied = await context.Runs.SubmitAsync(Stream, events, upTo, upTo, cancel);
+        var dead = new List<DeadLetter>();
+        try
+        {
+            var events = new List<IngestEvent>(records.Count);
+            var now = DateTimeOffset.UtcNow;
+            foreach (var r in records)
+            {
+                try
+                {
+                    var value = decode is null ? ParseJson(r.Bytes) : decode(r);
+                    var e = mapping.Map(Stream, r.Offset, value, now);
+                    if (e.Kind != EventKind.Delete && context.Admission.Check(e.EntityType, e.Data) is { } refusal)
+                    {
+                        dead.Add(new DeadLetter(context.Name, Stream, r.Offset, r.Bytes.ToArray(), refusal.At("data"), now));
+                        continue;
+                    }
+                    events.Add(e);
+                }
+                catch (Exception ex) when (ex is RecordMappingException or JsonException)
+                {
+                    dead.Add(new DeadLetter(context.Name, Stream, r.Offset, r.Bytes.ToArray(),
+                        ex is JsonException je ? $"not JSON: {je.Message}" : ex.Message, now));
+                }
+            }
+
+            // Dead letters are kept before the watermark passes them: a committed offset is never lost.
+            await context.DeadLetters.WriteAsync(dead, cancel);
+            applied = admission.Submit(events, upTo, upTo);
+        }
+        catch
+        {
+            admission.Cancel();
+            throw;
+        }
         context.Report(Stream, upTo, 0, dead.Count);
         _ = applied.ContinueWith(_ => context.Report(Stream, upTo, upTo, 0), TaskContinuationOptions.OnlyOnRanToCompletion);
     }

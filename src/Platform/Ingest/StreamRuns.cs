@@ -22,23 +22,71 @@ public sealed class StreamRuns(IActorRef tracker, IActorRef coordinator, StateOp
     /// <summary>
     /// Admits a run of <paramref name="stream"/> (events in offset order, ending at <paramref name="upTo"/>; <paramref name="read"/>
     /// is how far the source has read) once fewer than State:RunsInFlight of the stream's runs are being applied and its events
-    /// fit in the node's budget (State:EventsInFlight). The task it
-    /// returns completes when the run is journaled and applied by every partition it touches and its watermark is reported.
-    /// Callers submit a stream's runs one after another, in offset order.
+    /// fit in the node's budget (State:EventsInFlight). The task it returns completes when the run is journaled and applied by
+    /// every partition it touches and its watermark is reported. Callers submit a stream's runs one after another, in offset order.
     /// </summary>
-    public async Task<Task<RunReport>> SubmitAsync(string stream, IReadOnlyList<IngestEvent> events, long upTo, long read, CancellationToken cancel = default)
+    public async Task<Task<RunReport>> SubmitAsync(string stream, IReadOnlyList<IngestEvent> events, long upTo, long read, CancellationToken cancel = default) =>
+        (await AdmitAsync(stream, events.Count, cancel)).Submit(events, upTo, read);
+
+    /// <summary>
+    /// Waits until a run of at most <paramref name="events"/> events of <paramref name="stream"/> may be applied, and holds that
+    /// room for it: a source decodes its records only once admitted, so a stream waiting for room holds its raw records, not
+    /// decoded events. The room is given back when the run is applied, or at once by <see cref="RunAdmission.Cancel"/>.
+    /// </summary>
+    public async Task<RunAdmission> AdmitAsync(string stream, int events, CancellationToken cancel = default)
     {
         var window = _windows.GetOrAdd(stream, _ => new SemaphoreSlim(options.RunsInFlight));
         await window.WaitAsync(cancel);
         try
         {
-            await Budget.TakeAsync(events.Count, cancel);
+            await Budget.TakeAsync(events, cancel);
         }
         catch
         {
             window.Release();
             throw;
         }
+        return new RunAdmission(this, stream, window, events);
+    }
+
+    /// <summary>Room held for one run of a stream (<see cref="AdmitAsync"/>): submitted once, or cancelled.</summary>
+    public sealed class RunAdmission
+    {
+        private readonly StreamRuns _runs;
+        private readonly string _stream;
+        private readonly SemaphoreSlim _window;
+        private long _held;
+
+        internal RunAdmission(StreamRuns runs, string stream, SemaphoreSlim window, long held)
+        {
+            _runs = runs;
+            _stream = stream;
+            _window = window;
+            _held = held;
+        }
+
+        /// <summary>Submits the run (no more events than admitted); the room not needed is given back at once.</summary>
+        public Task<RunReport> Submit(IReadOnlyList<IngestEvent> events, long upTo, long read)
+        {
+            if (events.Count > _held) throw new InvalidOperationException($"a run of {events.Count} events was admitted for {_held}");
+            var held = Interlocked.Exchange(ref _held, -1);
+            if (held < 0) throw new InvalidOperationException($"this run of {_stream} was submitted or cancelled already");
+            _runs.Budget.Give(held - events.Count);
+            return _runs.Submit(_stream, events, upTo, read, _window);
+        }
+
+        /// <summary>Gives the room back without submitting anything.</summary>
+        public void Cancel()
+        {
+            var held = Interlocked.Exchange(ref _held, -1);
+            if (held < 0) return;
+            _runs.Budget.Give(held);
+            _window.Release();
+        }
+    }
+
+    private Task<RunReport> Submit(string stream, IReadOnlyList<IngestEvent> events, long upTo, long read, SemaphoreSlim window)
+    {
         var byPartition = new SortedDictionary<int, List<IngestEvent>>();
         DateTimeOffset? newest = null;
         foreach (var e in events)
