@@ -238,7 +238,7 @@ public sealed class StateOptions
 
     /// <summary>
     /// A partition snapshots its state (between writes) once the rows since its last snapshot hold this many changes, and at
-    /// least half as many as it has keys: the recovery tail stays short and a snapshot's cost is spread over what it saves.
+    /// least as many as it has keys: the recovery tail stays short and a snapshot's cost is spread over what it saves.
     /// </summary>
     public int SnapshotEvery { get; set; } = 20_000;
 
@@ -258,7 +258,7 @@ public sealed class StateOptions
     /// Events accepted on this node (every stream's runs) and not yet applied everywhere: past it, sources wait for runs to
     /// finish, so the queue in front of the partitions (and the time from a run's submit to applied) stays bounded.
     /// </summary>
-    public int EventsInFlight { get; set; } = 50_000;
+    public int EventsInFlight { get; set; } = 20_000;
 
     /// <summary>Most bytes in one message between partitions: parts and batches are cut below Akka.Remote's frame size.</summary>
     public int MessageBytes { get; set; } = 64 * 1024;

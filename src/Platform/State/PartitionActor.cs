@@ -6,8 +6,8 @@
 // yet. A snapshot holds committed values only, as of the journal row before the oldest whose changes are
 // not all committed (OpenRows), with the committed epoch's vector: a restart replays the rows after it and
 // takes from them only the changes that vector does not cover. A partition snapshots between writes once
-// the rows since its last snapshot hold enough changes: at least State:SnapshotEvery, and at least half as
-// many as it has keys, so a snapshot (which costs its keys) is paid for by the changes it saves replaying;
+// the rows since its last snapshot hold enough changes: at least State:SnapshotEvery, and at least as many
+// as it has keys, so a snapshot (which costs its keys) is paid for by the changes it saves replaying;
 // and early, once it has been quiet for State:SnapshotWhenIdle, so that after a burst the tail is empty.
 using Akka.Actor;
 using Akka.Event;
@@ -199,7 +199,7 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
             Journaled(written);
             _lastWrite = DateTime.UtcNow;
             _changesSinceSnapshot += Math.Max(1, changes);
-            if (_changesSinceSnapshot >= Math.Max(Options.SnapshotEvery, KeyCount / 2)) Snapshot();
+            if (_changesSinceSnapshot >= Math.Max(Options.SnapshotEvery, KeyCount)) Snapshot();
             Write();
         });
     }
