@@ -1,6 +1,8 @@
 // The epoch coordinator (a persistent cluster singleton): gathers per-stream watermarks and publishes
-// (n, V) every few milliseconds when something moved. Each epoch is journaled before it is published,
-// so numbers and vectors never go backward, across restarts and failovers too.
+// (n, V) as soon as something moved, at most one epoch per Epochs:PublishInterval (timed precisely, not on
+// the scheduler's 10 ms ticks), and while one epoch is being journaled the next one gathers what moves
+// meanwhile. Each epoch is journaled before it is published, so numbers and vectors never go backward,
+// across restarts and failovers too.
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
@@ -16,6 +18,14 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
         public static Tick Instance { get; } = new();
     }
 
+    private sealed record Due
+    {
+        public static Due Instance { get; } = new();
+    }
+
+    /// <summary>How often stream lag is recomputed for the metrics when nothing else happens.</summary>
+    private static readonly TimeSpan LagEvery = TimeSpan.FromMilliseconds(100);
+
     private readonly TimeSpan _interval;
     private readonly int _snapshotEvery;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -24,6 +34,8 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, DateTimeOffset> _laggingSince = new(StringComparer.Ordinal);
     private Epoch _latest = Epoch.Zero;
     private bool _persisting;
+    private bool _dueScheduled;
+    private long _lastStarted;
     private IActorRef? _mediator;
 
     public EpochCoordinator(TimeSpan interval, int snapshotEvery)
@@ -40,7 +52,7 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
         {
             _log.Info("epoch coordinator resumes at epoch {0}", _latest.N);
             Publish();
-            Timers.StartPeriodicTimer("tick", Tick.Instance, _interval);
+            Timers.StartPeriodicTimer("tick", Tick.Instance, LagEvery);
         });
 
         Command<ReportWatermark>(r =>
@@ -48,8 +60,18 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
             if (!_watermarks.TryGetValue(r.Stream, out var w) || r.Watermark > w) _watermarks[r.Stream] = r.Watermark;
             if (!_read.TryGetValue(r.Stream, out var read) || r.Read > read) _read[r.Stream] = r.Read;
             TrackLag();
+            TryAdvance();
         });
-        Command<Tick>(_ => TryAdvance());
+        Command<Tick>(_ =>
+        {
+            ReportLag();
+            TryAdvance();
+        });
+        Command<Due>(_ =>
+        {
+            _dueScheduled = false;
+            TryAdvance();
+        });
         Command<GetLatestEpoch>(_ => Sender.Tell(_latest));
         Command<GetStreamPositions>(_ => Sender.Tell(new StreamPositions(_latest, new Dictionary<string, long>(_read), new Dictionary<string, DateTimeOffset>(_laggingSince))));
         Command<SaveSnapshotSuccess>(ok => DeleteMessages(ok.Metadata.SequenceNr));
@@ -62,7 +84,7 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private void TryAdvance()
+    private void ReportLag()
     {
         var now = DateTimeOffset.UtcNow;
         foreach (var (stream, read) in _read)
@@ -70,16 +92,40 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
             Telemetry.Metrics.StreamLag.WithLabels(stream).Set(Math.Max(0, read - _latest[stream]));
             Telemetry.Metrics.StreamLagSeconds.WithLabels(stream).Set(_laggingSince.TryGetValue(stream, out var since) ? (now - since).TotalSeconds : 0);
         }
-        if (_persisting) return;
-        var moved = _watermarks.Any(kv => kv.Value > _latest[kv.Key]);
+    }
+
+    /// <summary>
+    /// Journals the next epoch when a watermark moved, no epoch is being journaled, and the last one started at least
+    /// the publish interval ago; otherwise a wake-up is due when the interval has passed (a .NET timer: Akka's scheduler
+    /// would round it up to its 10 ms tick).
+    /// </summary>
+    private void TryAdvance()
+    {
+        if (_persisting || _dueScheduled) return;
+        var moved = false;
+        foreach (var (stream, w) in _watermarks)
+            if (w > _latest[stream])
+            {
+                moved = true;
+                break;
+            }
         if (!moved) return;
+        var wait = _interval - Stopwatch.GetElapsedTime(_lastStarted);
+        if (_lastStarted != 0 && wait > TimeSpan.Zero)
+        {
+            _dueScheduled = true;
+            var self = Self;
+            _ = Task.Delay(wait).ContinueWith(_ => self.Tell(Due.Instance), TaskScheduler.Default);
+            return;
+        }
+        _lastStarted = Stopwatch.GetTimestamp();
 
         var vector = new Dictionary<string, long>(_latest.Vector, StringComparer.Ordinal);
         foreach (var (stream, w) in _watermarks)
             if (w > _latest[stream]) vector[stream] = w;
         var next = new EpochRecorded(_latest.N + 1, vector, DateTimeOffset.UtcNow);
         _persisting = true;
-        var started = Stopwatch.GetTimestamp();
+        var started = _lastStarted;
         Persist(next, e =>
         {
             Telemetry.Metrics.JournalWriteSeconds.WithLabels("epoch").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -88,6 +134,7 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
             Publish();
             TrackLag();
             if (e.N % _snapshotEvery == 0) SaveSnapshot(e);
+            TryAdvance();
         });
     }
 

@@ -165,7 +165,7 @@ public sealed class KafkaOptions
 public sealed class EpochOptions
 {
     /// <summary>How often the coordinator publishes a new epoch when a watermark moved.</summary>
-    public TimeSpan PublishInterval { get; set; } = TimeSpan.FromMilliseconds(5);
+    public TimeSpan PublishInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>How far back reads with epoch=N may go; state older than this is folded.</summary>
     public TimeSpan History { get; set; } = TimeSpan.FromSeconds(30);
