@@ -21,6 +21,7 @@ public sealed class KafkaConnectorFactory(Func<string> defaultBootstrapServers) 
         Topics(config);
         RecordMapping.From(config);
         config.OptionalInt("batch", 500, 1, 100_000);
+        config.OptionalInt("lingerMs", 10, 1, 10_000);
         config.OptionalInt("tasks", 1, 1, 64);
         Properties(config);
     }
@@ -122,6 +123,9 @@ internal sealed class KafkaRun : IConnectorRun
         var mapping = RecordMapping.From(config);
         var decode = KafkaConnectorFactory.Decoder(config);
         var batch = config.OptionalInt("batch", 500, 1, 100_000);
+        // A run is what arrived within lingerMs, or batch records: small at a low rate (fresh), full under a backlog. The window
+        // is an Akka Streams timer, which fires on the scheduler's 10 ms ticks.
+        var linger = TimeSpan.FromMilliseconds(config.OptionalInt("lingerMs", 10, 1, 10_000));
         var log = Logging.GetLogger(context.System, typeof(KafkaRun));
         var materializer = context.System.Materializer();
         IKafkaControl? control = null;
@@ -137,7 +141,7 @@ internal sealed class KafkaRun : IConnectorRun
                 var stream = new ConnectorStream(context, KafkaConnectorFactory.StreamOf(context.Name, pair.Partition), mapping);
                 context.Hold(stream.Stream);
                 await pair.Records
-                    .GroupedWithin(batch, TimeSpan.FromMilliseconds(20))
+                    .GroupedWithin(batch, linger)
                     .SelectAsync(1, async records =>
                     {
                         var byOffset = records.ToDictionary(r => r.Offset.Value + 1);

@@ -37,6 +37,12 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
     {
         public static Poll Instance { get; } = new();
     }
+
+    /// <summary>The idle pause is over: poll again.</summary>
+    private sealed record PollDue
+    {
+        public static PollDue Instance { get; } = new();
+    }
     private sealed record FlushCommits
     {
         public static FlushCommits Instance { get; } = new();
@@ -56,6 +62,7 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
     private IActorRef? _source;
     private long _nextEpoch;
     private bool _pollQueued;
+    private bool _pollDue;
     private bool _flushQueued;
     private DateTime _commitDeadline;
     private bool _closed;
@@ -68,6 +75,11 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
 
         Receive<AttachSource>(_ => Attach());
         Receive<Poll>(_ => PollOnce());
+        Receive<PollDue>(_ =>
+        {
+            _pollDue = false;
+            PollOnce();
+        });
         Receive<RegisterPartition>(Register);
         Receive<RequestRecords>(OnRequest);
         Receive<ReleasePartition>(Release);
@@ -155,6 +167,10 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
         SchedulePoll(immediately: true);
     }
 
+    /// <summary>
+    /// A poll now (behind the mailbox), or after the idle pause. The pause is a .NET timer: Akka's scheduler would round it
+    /// up to its 10 ms tick, and every record arriving at an idle consumer would wait for it.
+    /// </summary>
     private void SchedulePoll(bool immediately)
     {
         if (_closed) return;
@@ -162,12 +178,13 @@ internal sealed class KafkaConsumerActor : ReceiveActor, IWithTimers
         {
             if (_pollQueued) return;
             _pollQueued = true;
-            Timers.Cancel("poll");
             Self.Tell(Poll.Instance);
         }
-        else if (!_pollQueued && !Timers.IsTimerActive("poll"))
+        else if (!_pollQueued && !_pollDue)
         {
-            Timers.StartSingleTimer("poll", Poll.Instance, _settings.EffectivePollTimeout);
+            _pollDue = true;
+            var self = Self;
+            _ = Task.Delay(_settings.EffectivePollTimeout).ContinueWith(_ => self.Tell(PollDue.Instance), TaskScheduler.Default);
         }
     }
 

@@ -21,8 +21,11 @@ public sealed record KafkaSourceSettings(
     /// <summary>The consumer actor makes short blocking calls (commit, seek, close): keep them off the default dispatcher.</summary>
     public string Dispatcher { get; init; } = Dispatchers.DefaultBlockingDispatcherId;
 
-    /// <summary>Pause between polls when the last poll found nothing; also the longest a new demand waits for a poll.</summary>
-    public TimeSpan EffectivePollTimeout => PollTimeout ?? TimeSpan.FromMilliseconds(10);
+    /// <summary>
+    /// Pause between polls when the last poll found nothing; also the longest a new record or demand waits for a poll (a
+    /// poll of an idle consumer is a call into librdkafka that returns at once, so a short pause costs little).
+    /// </summary>
+    public TimeSpan EffectivePollTimeout => PollTimeout ?? TimeSpan.FromMilliseconds(2);
 
     public KafkaSourceSettings WithProperty(string name, string value) =>
         this with { Properties = new Dictionary<string, string>(Properties) { [name] = value } };

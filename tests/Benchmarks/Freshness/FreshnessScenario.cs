@@ -28,6 +28,7 @@ public static class FreshnessScenario
         var p99s = new List<double>();
         UsageReport? top = null;
         var complete = false;
+        var lastPartitions = 1;
         foreach (var rate in rates)
         {
             var count = (int)(rate * seconds);
@@ -41,6 +42,7 @@ public static class FreshnessScenario
             await live.Watching;
             top = await usage.StopAsync();
             var (partitions, visibility) = (live.Topics.Partitions, live.Visibility);
+            lastPartitions = partitions;
             var ingested = await node.IngestedAsync(topic);
             var delays = visibility.Delays(from: 1);
             complete = ingested >= count && delays.Count == count - 1;
@@ -62,10 +64,10 @@ public static class FreshnessScenario
         md.AppendLine($"Measured over the {rates[^1]:0} ev/s run, from the record's produce to the watcher's answer:");
         md.AppendLine();
         md.AppendLine(top!.Markdown($"the {rates[^1]:0} ev/s run", throughput: false));
-        md.AppendLine($"A record's delay is: the Kafka connector's poll and its run window (runs of up to 500 records, or what arrived within 20 ms: at {rates[^1]:0} ev/s " +
-                      $"a run holds about {F(Math.Min(500, rates[^1] * 0.020), "0")} records), then the run from submit to applied everywhere " +
+        md.AppendLine($"A record's delay is: the Kafka connector's poll and its run window (runs of up to 500 records, or what arrived within 10 ms: at {rates[^1]:0} ev/s " +
+                      $"a run holds about {F(Math.Min(500, rates[^1] / lastPartitions * 0.010), "0")} records per partition), then the run from submit to applied everywhere " +
                       $"({F(top.RunMeanMs)} ms mean, p99 ≤ {F(top.RunP99Seconds * 1000, "0.#")} ms by the node's histogram: its entity partitions' journal row, " +
-                      "then the view partitions' row of the derived changes), then the epoch coordinator's next publish (every 5 ms) and the long-poll's answer. " +
+                      "then the view partitions' row of the derived changes), then the epoch coordinator's next epoch (at most one per 10 ms, each journaled before it is published) and the long-poll's answer. " +
                       (top.CpuBound
                           ? $"The machine's cores were busy {F(top.MachineCores / Environment.ProcessorCount * 100, "0")} % of the run, so every one of those steps also waited for a core. "
                           : "") +
