@@ -36,6 +36,9 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         public Dictionary<int, long> Final { get; } = new();
         public HashSet<int> EntityDone { get; } = new();
         public Dictionary<(string Region, string Partition, int Source), long> DownstreamNeeds { get; } = new();
+
+        /// <summary>How many of <see cref="DownstreamNeeds"/> the downstream partitions have not journaled yet.</summary>
+        public int Unmet { get; set; }
         public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
         public int Persisted { get; set; }
         public int Duplicates { get; set; }
@@ -50,6 +53,12 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         public LinkedList<Run> InFlight { get; } = new();
         public Dictionary<long, Run> ByTag { get; } = new();
         public Dictionary<(string Region, string Partition, int Source), long> Have { get; } = new();
+
+        /// <summary>
+        /// The runs waiting on each downstream chain, by the position they need it to reach: an answer settles the needs it
+        /// covers without looking at the runs' other needs (a run over sixteen partitions can wait on hundreds of chains).
+        /// </summary>
+        public Dictionary<(string Region, string Partition, int Source), PriorityQueue<Run, long>> Waiting { get; } = new();
         public long Read { get; set; }
         public long NextTag { get; set; } = 1;
 
@@ -130,7 +139,15 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         foreach (var t in applied.Targets)
         {
             var key = (t.Region, t.Partition, applied.Partition);
-            run.DownstreamNeeds[key] = Math.Max(run.DownstreamNeeds.GetValueOrDefault(key), t.Through);
+            var old = run.DownstreamNeeds.GetValueOrDefault(key);
+            if (t.Through <= old) continue;
+            run.DownstreamNeeds[key] = t.Through;
+            var have = state.Have.GetValueOrDefault(key);
+            if (t.Through <= have) continue;
+            // A need raised while the lower one was still unmet is the same unmet need; the lower one's entry goes stale.
+            if (old <= have) run.Unmet++;
+            if (!state.Waiting.TryGetValue(key, out var waiting)) state.Waiting[key] = waiting = new PriorityQueue<Run, long>();
+            waiting.Enqueue(run, t.Through);
         }
         run.Keys.UnionWith(applied.Keys);
         if (applied.Last && run.Final.GetValueOrDefault(applied.Partition, -1) == applied.Tag && run.EntityDone.Add(applied.Partition))
@@ -148,13 +165,20 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         if (applied.Have <= state.Have.GetValueOrDefault(key)) return;
         state.Have[key] = applied.Have;
         state.HeardAt = DateTime.UtcNow;
+        if (state.Waiting.TryGetValue(key, out var waiting))
+            while (waiting.TryPeek(out var run, out var need) && need <= applied.Have)
+            {
+                waiting.Dequeue();
+                // An entry for a need the run has since raised is stale: the raised one is queued too.
+                if (run.DownstreamNeeds[key] == need) run.Unmet--;
+            }
         Complete(applied.Channel, state);
     }
 
     /// <summary>Completes the runs at the head of the stream that are applied everywhere, in order.</summary>
     private void Complete(string stream, StreamState state)
     {
-        while (state.InFlight.First is { Value: var run } && IsApplied(run, state))
+        while (state.InFlight.First is { Value: var run } && IsApplied(run))
         {
             state.InFlight.RemoveFirst();
             foreach (var part in run.Parts) state.ByTag.Remove(part.Tag);
@@ -175,13 +199,7 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         _coordinator.Tell(new ReportWatermark(stream, state.Applied, Math.Max(state.Read, state.Applied)));
     }
 
-    private static bool IsApplied(Run run, StreamState state)
-    {
-        if (run.EntityDone.Count < run.Final.Count) return false;
-        foreach (var (key, need) in run.DownstreamNeeds)
-            if (state.Have.GetValueOrDefault(key) < need) return false;
-        return true;
-    }
+    private static bool IsApplied(Run run) => run.EntityDone.Count >= run.Final.Count && run.Unmet == 0;
 
     private void RetryStale()
     {

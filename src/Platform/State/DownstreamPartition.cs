@@ -40,6 +40,7 @@ public abstract class DownstreamPartition<TChange> : PartitionActor
     private readonly List<(IDownstreamBatch Batch, IActorRef? ReplyTo)> _waitingDuplicates = new();
     private readonly List<(IDownstreamBatch Batch, IActorRef? ReplyTo, DateTime Since)> _deferred = new();
     private readonly OpenRows<(string Channel, int Source)> _open = new();
+    private readonly HashSet<(IActorRef? ReplyTo, (string Channel, int Source) Chain)> _confirms = new();
 
     /// <summary>The vector the restored snapshot's values hold: replayed changes it covers are already in them.</summary>
     private IReadOnlyDictionary<string, long>? _restoredVector;
@@ -158,9 +159,13 @@ public abstract class DownstreamPartition<TChange> : PartitionActor
                 if (part.Through > _accepted.GetValueOrDefault(chain)) _accepted[chain] = part.Through;
                 continue;
             }
-            Confirm(live[i].Batch, live[i].ReplyTo);
+            _confirms.Add((live[i].ReplyTo, chain));
         }
         _open.End();
+        // One confirmation per tracker and chain for the whole row: it names how far the chain is journaled now.
+        foreach (var (replyTo, (channel, source)) in _confirms)
+            replyTo?.Tell(new DownstreamApplied(channel, source, RegionName, PartitionId, _journaled.GetValueOrDefault((channel, source))));
+        _confirms.Clear();
         // A backfill's changes are of events committed long ago: readable at the epoch committed here now.
         if (backfill && live is not null) CommitCovered();
     }
