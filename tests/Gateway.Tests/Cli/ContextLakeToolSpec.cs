@@ -11,6 +11,7 @@ using Xunit;
 namespace ContextLake.Gateway.Tests.Cli;
 
 [TestCaseOrderer(DeclarationOrder.Name, DeclarationOrder.Assembly)]
+[Collection(ContextLake.Gateway.Tests.Cluster.NodeClusters.Name)]
 public sealed class ContextLakeToolSpec(ThreeNodeCluster cluster) : IClassFixture<ThreeNodeCluster>
 {
     private const int Accounts = 30;

@@ -16,6 +16,7 @@ using Xunit.Abstractions;
 
 namespace ContextLake.Gateway.Tests.Cluster;
 
+[Collection(ContextLake.Gateway.Tests.Cluster.NodeClusters.Name)]
 public sealed class ClusterChaosSpec(ITestOutputHelper output) : JournalLifetime(JournalProvider.PostgreSql)
 {
     private sealed record Sent(string From, string To, decimal Amount);

@@ -12,6 +12,7 @@ using Xunit.Abstractions;
 
 namespace ContextLake.Gateway.Tests.Cluster;
 
+[Collection(ContextLake.Gateway.Tests.Cluster.NodeClusters.Name)]
 public sealed class ClusterKafkaSpec(ITestOutputHelper output) : JournalLifetime(JournalProvider.PostgreSql)
 {
     [Fact]

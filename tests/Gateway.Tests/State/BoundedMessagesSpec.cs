@@ -15,6 +15,7 @@ using Xunit.Abstractions;
 
 namespace ContextLake.Gateway.Tests.State;
 
+[Collection(ContextLake.Gateway.Tests.Cluster.NodeClusters.Name)]
 public sealed class BoundedMessagesSpec(ITestOutputHelper output) : JournalLifetime(JournalProvider.PostgreSql)
 {
     private const int KafkaRecords = 30_000;
