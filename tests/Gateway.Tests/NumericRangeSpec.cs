@@ -1,7 +1,8 @@
 // The numeric model as a user meets it: a number outside the decimal range is refused at the edge, naming
 // the field, and nothing of its batch is journaled; amounts inside the range whose sum leaves it are
 // accepted, and the view key answers a problem naming the view, key and column (never a wrong total)
-// while every other key, and the node, go on answering.
+// while every other key, and the node, go on answering; once later amounts bring the exact total back into
+// range, the key answers it.
 using System.Text.Json;
 using ContextLake.Testing;
 using Xunit;
@@ -65,5 +66,13 @@ public sealed class NumericRangeSpec(SqliteNodeFixture fixture) : IClassFixture<
         Assert.Equal(13.5m, again.GetProperty("values").GetProperty("total").GetDecimal());
         var (ready, _) = await Node.GetJson("readyz");
         Assert.Equal(200, ready);
+
+        // Totals are exact: a later retraction-like term that brings the total back into range makes it answer again.
+        var (backStatus, back, _) = await Node.PostJson("v1/events", NodeClient.Events(Transfer($"{to}-5", to, -big)));
+        Assert.Equal(200, backStatus);
+        var (inRange, total) = await Node.GetJson($"v1/views/credits/{to}?after=http:writes@{back.GetProperty("last").GetInt64()}&timeout=30s");
+        Assert.True(inRange == 200, $"{inRange} {total}");
+        Assert.Equal(big, total.GetProperty("values").GetProperty("total").GetDecimal());
+        Assert.Equal(3, total.GetProperty("values").GetProperty("n").GetInt64());
     }
 }

@@ -1,5 +1,7 @@
 // The incrementally maintained aggregates of one group key of one view, folded from weighted rows and read per window.
 using System.Collections.Immutable;
+using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
 using ContextLake.Views.Definitions;
 
@@ -31,15 +33,16 @@ public sealed record WindowBounds(DateTimeOffset Start, DateTimeOffset End);
 /// <summary>A read asked for a span the view cannot answer; the message is meant for the user who asked.</summary>
 public sealed class InvalidWindowReadException(string message) : Exception(message);
 
-/// <summary>A SUM or AVG of the key left the decimal range: its value cannot be answered (never a wrong number).</summary>
+/// <summary>A SUM or AVG of the key is outside the decimal range: its value cannot be answered (never a wrong number).</summary>
 public sealed class AggregateOverflowException(string view, string column)
     : Exception($"view {view}: {column} overflowed the numeric range (a sum of decimals must stay below 7.9e28 in magnitude), so it has no value to answer");
 
 /// <summary>
 /// Every aggregate is a commutative group or monoid over signed weights, so non-late deltas may arrive in any order
 /// and any batching. State lives in persistent (immutable) structures: <see cref="Clone"/> is O(1) and an
-/// <see cref="Apply"/> that throws leaves the aggregate as it was; a SUM or AVG that leaves the decimal range is kept
-/// as overflowed, and reading it throws <see cref="AggregateOverflowException"/>. Not thread-safe for writers;
+/// <see cref="Apply"/> that throws leaves the aggregate as it was; SUM and AVG keep exact totals, so the state after a set
+/// of deltas is the same in any order, and reading a total outside the decimal range throws
+/// <see cref="AggregateOverflowException"/> until later deltas bring it back. Not thread-safe for writers;
 /// clones may be used from other threads.
 /// </summary>
 public sealed class GroupAggregate
@@ -197,9 +200,10 @@ public sealed class GroupAggregate
             p.States.Select((s, i) => new AggregateStateSnapshot(
                 _view.Aggregates[i].Function.ToString(),
                 s.Count,
-                s.Sum,
+                s.Sum.Beyond is null && !s.Sum.Lost ? s.Sum.Value : 0m,
                 s.Values.Entries.Select(e => new WeightedValueSnapshot(e.Key.Value.ToJson(), e.Weight, e.Key.Version)).ToList(),
-                s.Overflowed)).ToList()))
+                s.Sum.Lost,
+                s.Sum.Beyond?.ToString(CultureInfo.InvariantCulture))).ToList()))
             .ToList());
 
     /// <summary>Refuses a snapshot whose aggregates do not line up with <paramref name="view"/>'s.</summary>
@@ -221,7 +225,10 @@ public sealed class GroupAggregate
                     throw new ArgumentException($"view {view.Name}: snapshot aggregate {i} is {a.Function}, the view's is {function}");
                 var values = Multiset.FromEntries(a.Values.Select(v => new Weighted(
                     new EntryKey(v.Version, ValueKey.From(v.Value)), v.Weight)));
-                states[i] = new AggState(a.Count, Decimals.Normalise(a.Sum), values, a.Overflowed);
+                var sum = a.Overflowed ? ExactSum.Unknown
+                    : a.Exact is { } units ? ExactSum.OfUnits(BigInteger.Parse(units, CultureInfo.InvariantCulture))
+                    : ExactSum.Of(a.Sum);
+                states[i] = new AggState(a.Count, sum, values);
             }
             var pane = new Pane(WindowLayout.Ticks(p.Start), p.Rows, states);
             if (pane.IsEmpty) continue;

@@ -25,8 +25,10 @@ public sealed record PaneSnapshot(
 /// <summary>
 /// <see cref="Function"/> names the aggregate function so a snapshot taken under a different view definition is refused.
 /// <see cref="Count"/> is the COUNT, or for SUM/AVG the weight of numeric arguments; <see cref="Sum"/> serves SUM/AVG;
-/// <see cref="Values"/> holds the multiset of COUNT DISTINCT, MIN, MAX and LAST. <see cref="Overflowed"/> (written only when
-/// true) marks a SUM/AVG that left the decimal range.
+/// <see cref="Values"/> holds the multiset of COUNT DISTINCT, MIN, MAX and LAST. <see cref="Exact"/> (written only when
+/// set) is a SUM/AVG total that is not exactly a decimal, in units of 10^-28 (<see cref="Sum"/> is then 0).
+/// <see cref="Overflowed"/> (written only when true) is a total whose exact value is unknown: snapshots written before
+/// totals were kept exact marked a SUM/AVG that left the decimal range so.
 /// </summary>
 public sealed record AggregateStateSnapshot(
     string Function,
@@ -34,7 +36,9 @@ public sealed record AggregateStateSnapshot(
     decimal Sum,
     IReadOnlyList<WeightedValueSnapshot> Values,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
-    bool Overflowed = false);
+    bool Overflowed = false,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? Exact = null);
 
 /// <summary>A multiset entry: the value, its net weight, and for LAST the version of the row it came from.</summary>
 public sealed record WeightedValueSnapshot(

@@ -7,23 +7,21 @@ namespace ContextLake.Views.Algebra;
 /// <summary>
 /// The partial state of one aggregate in one pane. Immutable so that clones share it. Every function keeps only
 /// the fields it needs: COUNT uses <see cref="Count"/>; SUM and AVG use <see cref="Sum"/> and <see cref="Count"/>
-/// (the weight of numeric arguments); COUNT DISTINCT, MIN, MAX and LAST use <see cref="Values"/>. A sum that left the
-/// decimal range is <see cref="Overflowed"/> for good: its exact value is lost, so it is never answered as a number.
+/// (the weight of numeric arguments); COUNT DISTINCT, MIN, MAX and LAST use <see cref="Values"/>. The sum is exact
+/// (<see cref="ExactSum"/>), so a pane's state does not depend on the order its rows arrived in.
 /// States change only through <see cref="PaneBuilder"/>.
 /// </summary>
-internal sealed class AggState(long count, decimal sum, Multiset values, bool overflowed = false)
+internal sealed class AggState(long count, ExactSum sum, Multiset values)
 {
-    public static readonly AggState Empty = new(0, 0m, Multiset.Empty);
-
-    public bool Overflowed { get; } = overflowed;
+    public static readonly AggState Empty = new(0, ExactSum.Zero, Multiset.Empty);
 
     public long Count { get; } = count;
 
-    public decimal Sum { get; } = sum;
+    public ExactSum Sum { get; } = sum;
 
     public Multiset Values { get; } = values;
 
-    public bool IsZero => Count == 0 && Sum == 0m && Values.IsEmpty && !Overflowed;
+    public bool IsZero => Count == 0 && Sum.IsZero && Values.IsEmpty;
 }
 
 /// <summary>
@@ -70,8 +68,7 @@ internal sealed class PaneBuilder
     private readonly IReadOnlyList<AggregateColumn> _columns;
     private readonly Pane _from;
     private readonly long[] _counts;
-    private readonly decimal[] _sums;
-    private readonly bool[] _overflowed;
+    private readonly ExactSum[] _sums;
     private readonly Multiset.Builder?[] _values;
     private long _rows;
 
@@ -82,14 +79,12 @@ internal sealed class PaneBuilder
         _rows = from.Rows;
         var n = from.States.Length;
         _counts = new long[n];
-        _sums = new decimal[n];
-        _overflowed = new bool[n];
+        _sums = new ExactSum[n];
         _values = new Multiset.Builder?[n];
         for (var i = 0; i < n; i++)
         {
             _counts[i] = from.States[i].Count;
             _sums[i] = from.States[i].Sum;
-            _overflowed[i] = from.States[i].Overflowed;
         }
     }
 
@@ -111,18 +106,8 @@ internal sealed class PaneBuilder
             case AggregateFunction.Sum or AggregateFunction.Avg:
                 // A number beyond the decimal range is not a number here (ValueRank.Other): the edge refuses such events anyway.
                 if (argument.Rank != ValueRank.Number) return;
-                var d = argument.Number;
                 _counts[i] = checked(_counts[i] + weight);
-                if (_overflowed[i]) return;
-                try
-                {
-                    // Normalised so that equal sums have one representation whatever scale the inputs were written with.
-                    _sums[i] = Decimals.Normalise(_sums[i] + weight * d);
-                }
-                catch (OverflowException)
-                {
-                    _overflowed[i] = true;
-                }
+                _sums[i] = _sums[i].Add(argument.Number, weight);
                 return;
             case AggregateFunction.CountDistinct or AggregateFunction.Min or AggregateFunction.Max:
                 if (!isNull) ValuesOf(i).Add(new EntryKey(null, argument), weight);
@@ -145,9 +130,9 @@ internal sealed class PaneBuilder
         {
             var was = _from.States[i];
             var values = _values[i]?.ToMultiset() ?? was.Values;
-            states[i] = _counts[i] == was.Count && _sums[i] == was.Sum && _overflowed[i] == was.Overflowed && _values[i] is null
+            states[i] = _counts[i] == was.Count && _sums[i] == was.Sum && _values[i] is null
                 ? was
-                : new AggState(_counts[i], _sums[i], values, _overflowed[i]);
+                : new AggState(_counts[i], _sums[i], values);
         }
         return new Pane(_from.Start, _rows, states);
     }

@@ -17,16 +17,13 @@ internal static class PaneReads
         _ => throw new ArgumentOutOfRangeException(nameof(function), function, "unknown aggregate function"),
     };
 
-    /// <summary>Throws <see cref="OverflowException"/> when a pane's sum overflowed or the panes' sums together do.</summary>
+    /// <summary>The panes' exact sums added, then rounded; throws <see cref="OverflowException"/> when the total is outside the decimal range.</summary>
     private static decimal SumOf(IReadOnlyList<AggState> states)
     {
-        var sum = 0m;
-        foreach (var s in states)
-        {
-            if (s.Overflowed) throw new OverflowException();
-            sum += s.Sum;
-        }
-        return sum;
+        if (states.Count == 1) return states[0].Sum.Value;
+        var sum = ExactSum.Zero;
+        foreach (var s in states) sum = sum.Add(s.Sum);
+        return sum.Value;
     }
 
     private static long CountDistinct(IReadOnlyList<AggState> states)

@@ -1,7 +1,10 @@
 // Agreement with SQL: random upserts, deletes and events (with out-of-order event times) go in over
 // HTTP; at several epochs every view value must equal what SQLite computes with SELECT … GROUP BY over
 // exactly the events that epoch commits. Upsert views check retractions; event views check
-// COUNT, SUM, AVG, MIN, MAX, LAST and COUNT(DISTINCT).
+// COUNT, SUM, AVG, MIN, MAX, LAST and COUNT(DISTINCT). Amounts at the edges of the numeric model (28 significant
+// digits, magnitudes near 7.9e28, steps of 1e-28, digits past the 28th rounded) must total exactly what decimal
+// arithmetic gives over the rows SQL selects: the exact total, rounded once (half to even), whatever order the rows'
+// entity partitions delivered them in.
 using System.Globalization;
 using System.Text.Json;
 using ContextLake.Platform.Hosting;
@@ -26,6 +29,8 @@ public abstract class SqlOracleSpec(JournalProvider provider) : JournalLifetime(
             CREATE TABLE events (offset INTEGER, ticks INTEGER, type TEXT, id TEXT, kind TEXT,
               owner TEXT, balance INTEGER, card_id TEXT, merchant_id TEXT, amount INTEGER, country TEXT)
             """);
+        // Edge amounts as the text that was sent: SQLite has no decimal type, so the oracle selects rows and C# adds them.
+        Exec("CREATE TABLE edge_events (offset INTEGER, merchant_id TEXT, amount TEXT)");
     }
 
     public override async Task DisposeAsync()
@@ -104,6 +109,80 @@ public abstract class SqlOracleSpec(JournalProvider provider) : JournalLifetime(
         foreach (var (n, offset) in checkpoints) await AssertViewsEqualOracle(node, n, offset);
     }
 
+    /// <summary>Per key, amounts at one edge of the numeric model; the writer keeps every total well inside the range.</summary>
+    private static readonly (string Key, string[] Amounts)[] EdgeAmounts =
+    [
+        ("edge-huge", ["7922816251426433759354395033", "9999999999999999999999999999", "2.5E+27", "1"]),
+        ("edge-tiny", ["0.0000000000000000000000000001", "0.0000000000000000000000000007", "1e-28"]),
+        ("edge-digits", ["1234567890.123456789012345678", "0.1", "987654321987654321.9876543219", "3.14159265358979323846264338327950288"]),
+        ("edge-max", ["79228162514264337593543950335"]),
+    ];
+
+    [Fact]
+    public async Task amounts_at_the_edges_of_the_numeric_range_total_exactly_what_decimal_arithmetic_gives()
+    {
+        await using var node = await NodeProcess.StartReadyAsync(Journal.Environment);
+        var (created, createBody, _) = await node.PostJson("v1/views", JsonSerializer.Serialize(new
+        {
+            sql = "CREATE VIEW edges AS SELECT merchant_id, COUNT(*) AS n, SUM(amount) AS total, AVG(amount) AS average, MIN(amount) AS smallest, MAX(amount) AS largest FROM card_tx GROUP BY merchant_id",
+        }));
+        Assert.True(created == 201, $"{created} {createBody}");
+        await Bank.WaitForViewsAsync(node, "edges");
+
+        var random = new Random(11);
+        var running = EdgeAmounts.ToDictionary(e => e.Key, _ => 0m);
+        var checkpoints = new List<(long Epoch, long Offset)>();
+        for (var batch = 0; batch < 30; batch++)
+        {
+            var events = new List<(string Key, string Amount)>();
+            for (var i = 0; i < 1 + random.Next(6); i++)
+            {
+                var (key, amounts) = EdgeAmounts[random.Next(EdgeAmounts.Length)];
+                var amount = amounts[random.Next(amounts.Length)];
+                if (key == "edge-max" && running[key] != 0) amount = "-" + amount;
+                else if (running[key] > 0 && key != "edge-max") amount = "-" + amount;
+                running[key] += decimal.Parse(amount, NumberStyles.Float, CultureInfo.InvariantCulture);
+                events.Add((key, amount));
+            }
+            var body = "{\"events\":[" + string.Join(",", events.Select(e =>
+                $$$"""{"type":"card_tx","id":"{{{Guid.NewGuid():N}}}","data":{"card_id":"c-edge","merchant_id":"{{{e.Key}}}","amount":{{{e.Amount}}}}}""")) + "]}";
+            var (status, answer, _) = await node.PostJson("v1/events", body);
+            Assert.True(status == 200, $"{status} {answer}");
+            var offsets = answer.GetProperty("offsets").EnumerateArray().Select(o => o.GetInt64()).ToList();
+            for (var i = 0; i < events.Count; i++)
+                Exec("INSERT INTO edge_events (offset, merchant_id, amount) VALUES ($o, $m, $a)",
+                    ("$o", offsets[i]), ("$m", events[i].Key), ("$a", events[i].Amount));
+            if (batch % 6 == 5)
+            {
+                var e = answer.GetProperty("epoch");
+                checkpoints.Add((e.GetProperty("n").GetInt64(), e.GetProperty("vector").GetProperty("http:writes").GetInt64()));
+            }
+        }
+
+        foreach (var (epoch, offset) in checkpoints)
+        {
+            var reads = EdgeAmounts.Select(e => new { view = "edges", key = e.Key }).ToArray();
+            var (status, answer, _) = await node.PostJson("v1/read", JsonSerializer.Serialize(new { reads, epoch }));
+            Assert.True(status == 200, $"read at epoch {epoch}: {status} {answer}");
+            var results = answer.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("key").GetString()!, r => r.GetProperty("values"));
+            var rows = Query("SELECT merchant_id, amount FROM edge_events WHERE offset <= $v ORDER BY offset", offset);
+            foreach (var (key, _) in EdgeAmounts)
+            {
+                var amounts = rows.Where(r => (string)r[0]! == key)
+                    .Select(r => decimal.Parse((string)r[1]!, NumberStyles.Float, CultureInfo.InvariantCulture)).ToList();
+                var got = results[key];
+                var at = $"edges/{key} at epoch {epoch} (offset {offset}): {got}";
+                var total = ExactTotal(amounts);
+                Assert.True(amounts.Count == got.GetProperty("n").GetDecimal(), $"{at}: n");
+                Assert.True(total == got.GetProperty("total").GetDecimal(), $"{at}: total, want {total}");
+                Assert.True((amounts.Count == 0 ? null : total / amounts.Count) == NullableOf(got.GetProperty("average")), $"{at}: average");
+                Assert.True((amounts.Count == 0 ? null : amounts.Min()) == NullableOf(got.GetProperty("smallest")), $"{at}: smallest");
+                Assert.True((amounts.Count == 0 ? null : amounts.Max()) == NullableOf(got.GetProperty("largest")), $"{at}: largest");
+            }
+        }
+        Assert.True(checkpoints.Count == 5);
+    }
+
     private async Task AssertViewsEqualOracle(NodeProcess node, long epoch, long v)
     {
         var reads = Owners.Select(o => new { view = "owners", key = o })
@@ -162,6 +241,17 @@ public abstract class SqlOracleSpec(JournalProvider provider) : JournalLifetime(
             Assert.True(Num(want?[1]) == got.GetProperty("merchants").GetDecimal(), $"card_merchants/{c} at epoch {epoch}: {got}");
             Assert.True(Nullable(want?[2]) == NullableOf(got.GetProperty("smallest")), $"card_merchants/{c} at epoch {epoch}: {got}");
         }
+    }
+
+    /// <summary>The exact sum of decimals (all multiples of 10^-28), rounded to the nearest decimal once, half to even as decimal parsing rounds.</summary>
+    private static decimal ExactTotal(IEnumerable<decimal> amounts)
+    {
+        var one = System.Numerics.BigInteger.Pow(10, 28);
+        var units = amounts.Aggregate(System.Numerics.BigInteger.Zero, (sum, a) =>
+            // F28 writes a decimal's digits exactly (its scale is at most 28): the amount in units of 10^-28.
+            sum + System.Numerics.BigInteger.Parse(a.ToString("F28", CultureInfo.InvariantCulture).Replace(".", ""), CultureInfo.InvariantCulture));
+        var whole = System.Numerics.BigInteger.DivRem(System.Numerics.BigInteger.Abs(units), one, out var fraction);
+        return decimal.Parse($"{(units.Sign < 0 ? "-" : "")}{whole}.{fraction.ToString(CultureInfo.InvariantCulture).PadLeft(28, '0')}", CultureInfo.InvariantCulture);
     }
 
     private static decimal Num(object? v) => v is null ? 0 : Convert.ToDecimal(v, CultureInfo.InvariantCulture);

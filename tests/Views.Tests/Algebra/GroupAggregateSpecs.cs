@@ -216,7 +216,7 @@ public sealed class GroupAggregateSpecs
     [Theory]
     [InlineData(AggregateFunction.Sum)]
     [InlineData(AggregateFunction.Avg)]
-    public void a_sum_that_leaves_the_decimal_range_is_reported_never_answered_and_stays_so(AggregateFunction function)
+    public void a_sum_outside_the_decimal_range_is_reported_never_answered_until_later_rows_bring_it_back(AggregateFunction function)
     {
         var g = new GroupAggregate(One(function));
         g.Apply(D(+1, "70000000000000000000000000000", 1));
@@ -226,11 +226,40 @@ public sealed class GroupAggregateSpecs
         Assert.Contains("AS a overflowed the numeric range", refused.Message);
         Assert.Contains("view orders_by_account", refused.Message);
 
-        // Its exact value is gone: taking a row back out cannot bring a trustworthy number back.
-        g.Apply(D(-1, "70000000000000000000000000000", 2));
-        Assert.Throws<AggregateOverflowException>(() => g.Read(T0, null));
+        // The total is kept exact, through a snapshot too: taking a row back out brings the true number back.
         var restored = GroupAggregate.FromSnapshot(One(function), g.ToSnapshot());
         Assert.Throws<AggregateOverflowException>(() => restored.Read(T0, null));
+        g.Apply(D(-1, "70000000000000000000000000000", 2));
+        restored.Apply(D(-1, "70000000000000000000000000000", 2));
+        Assert.Equal("70000000000000000000000000000", Read(g));
+        Assert.Equal("70000000000000000000000000000", Read(restored));
+    }
+
+    [Fact]
+    public void a_total_an_older_snapshot_marked_overflowed_never_answers_a_number_again()
+    {
+        // Snapshots written before totals were exact kept no value for a SUM that left the range, only the mark.
+        var g = new GroupAggregate(One(AggregateFunction.Sum));
+        g.Apply(D(+1, "5", 1));
+        var snapshot = g.ToSnapshot();
+        var pane = snapshot.Panes[0];
+        var marked = snapshot with { Panes = [pane with { Aggregates = [pane.Aggregates[0] with { Sum = 0m, Overflowed = true }] }] };
+        var restored = GroupAggregate.FromSnapshot(One(AggregateFunction.Sum), marked);
+        restored.Apply(D(-1, "5", 1));
+        Assert.Throws<AggregateOverflowException>(() => restored.Read(T0, null));
+    }
+
+    [Fact]
+    public void a_total_that_needs_more_than_28_digits_is_kept_exact_and_rounded_half_to_even_only_when_read()
+    {
+        var g = new GroupAggregate(One(AggregateFunction.Sum));
+        g.Apply(D(+1, "10000000000000000000000000000", 1));
+        g.Apply(D(+1, "0.5", 2));
+        Assert.Equal("10000000000000000000000000000", Read(g));
+        g.Apply(D(+1, "0.5", 3));
+        Assert.Equal("10000000000000000000000000001", Read(g));
+        g.Apply(D(-1, "10000000000000000000000000000", 1));
+        Assert.Equal("1", Read(g));
     }
 
     [Fact]
