@@ -144,6 +144,7 @@ builder.Services.AddSingleton(catalog);
 builder.Services.AddSingleton(localPartitions);
 builder.Services.AddSingleton(schemas);
 builder.Services.AddSingleton<StateReader>();
+builder.Services.AddSingleton(new SaturationGate(TimeProvider.System));
 builder.Services.AddSingleton(subscriptions);
 builder.Services.AddSingleton<SharedViewReads>();
 builder.Services.AddSingleton(connectorTypes);

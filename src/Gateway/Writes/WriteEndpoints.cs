@@ -1,6 +1,7 @@
 // POST /v1/events: a batch of events into the stream "http:writes", answered once all of it is journaled and
 // applied and, by default, once an epoch commits it (read-your-writes on this node without `after`): the answer
-// names that epoch. `wait=applied` answers at application instead, a publish interval or so sooner.
+// names that epoch. `wait=applied` answers at application instead, a publish interval or so sooner. Past the write
+// log's bound (Writes:MaxPendingEvents) a batch answers 429 with Retry-After, at once while the SaturationGate is shut.
 using Akka.Actor;
 using Akka.Hosting;
 using ContextLake.Connectors.Http;
@@ -41,7 +42,8 @@ public static class WriteEndpoints
     }
 
     private static async Task<IResult> PostEvents(
-        HttpContext http, NodeOptions options, EventAdmission admission, IRequiredActor<HttpWriteLogKey> writeLog, EpochClock clock, CancellationToken cancel)
+        HttpContext http, NodeOptions options, EventAdmission admission, IRequiredActor<HttpWriteLogKey> writeLog, EpochClock clock,
+        SaturationGate gate, CancellationToken cancel)
     {
         var request = http.Request;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -55,6 +57,10 @@ public static class WriteEndpoints
         var limit = options.Http.MaxBodyBytes;
         if (request.ContentLength > limit)
             return TooLarge(request.ContentLength.Value, limit);
+        if (gate.Saturated)
+            return Saturated(http, "nothing of this batch was written: the write log refused a batch less than " +
+                                   $"{SaturationGate.Window.TotalMilliseconds:0} ms ago, as it holds as many accepted events not applied yet as it may " +
+                                   "(setting ContextLake:Writes:MaxPendingEvents); ingest is saturated, send it again after Retry-After");
 
         byte[] body;
         try
@@ -96,8 +102,8 @@ public static class WriteEndpoints
         }
         catch (WriteLogFullException ex)
         {
-            http.Response.Headers.RetryAfter = "1";
-            return new Problem(StatusCodes.Status429TooManyRequests, "Ingest saturated", ex.Message).ToResult();
+            gate.Refused();
+            return Saturated(http, ex.Message);
         }
         catch (JournalUnavailableException ex)
         {
@@ -118,6 +124,12 @@ public static class WriteEndpoints
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, cancel);
         return buffer.ToArray();
+    }
+
+    private static IResult Saturated(HttpContext http, string detail)
+    {
+        http.Response.Headers.RetryAfter = "1";
+        return new Problem(StatusCodes.Status429TooManyRequests, "Ingest saturated", detail).ToResult();
     }
 
     private static bool IsJson(string? contentType) =>
