@@ -23,6 +23,7 @@ using ContextLake.Benchmarks.Support;
     ("vectors", ContextLake.Benchmarks.Vectors.VectorScenario.RunAsync),
     ("subscriptions", ContextLake.Benchmarks.Subscriptions.SubscriptionScenario.RunAsync),
     ("cluster", ContextLake.Benchmarks.Cluster.ClusterScenario.RunAsync),
+    ("overload", ContextLake.Benchmarks.Overload.OverloadScenario.RunAsync),
 ];
 
 var quick = args.Contains("--quick");
