@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test. Installs PostgreSQL, kcat, redis-server and python3-redis from Debian's packages when missing, starts a throwaway
+# Runs every test. Installs PostgreSQL, kcat, sqlite3, curl, redis-server and python3-redis from Debian's packages when missing, starts a throwaway
 # server (initdb in a temporary folder, loopback port, wal_level=logical), runs the whole solution's
 # tests against it and SQLite, stops the server, and ends with one "N passed, N failed" line.
 set -euo pipefail
@@ -18,6 +18,16 @@ if ! command -v kcat >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null 2>&1 ||
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null; }
 fi
+
+# sqlite3 and curl (Debian) run the commands the README and docs/ show, as DocsCommandsSpec runs them (kcat and
+# redis-cli, from redis-server's redis-tools, too).
+for tool in sqlite3 curl; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "test.sh: installing $tool (Debian package)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null 2>&1 ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
+  fi
+done
 
 # redis-server (Debian) is the serving store the benchmark suite's comparison runs against; its quick run is a test.
 if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then

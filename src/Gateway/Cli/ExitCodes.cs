@@ -1,4 +1,4 @@
-// The exit codes scripts can rely on; README's Operations section lists the same.
+// The exit codes scripts can rely on; docs/operations.md lists the same.
 namespace ContextLake.Cli;
 
 public static class ExitCodes
