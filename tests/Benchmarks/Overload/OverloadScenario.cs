@@ -1,4 +1,4 @@
-// 9. Overload: writers that never back off, posting far faster than the node ingests, for a minute (5 s in --quick).
+// 10. Overload: writers that never back off, posting far faster than the node ingests, for a minute (5 s in --quick).
 // The write log holds at most Writes:MaxPendingEvents accepted-but-unapplied events (default 100,000) and answers
 // 429 past it at once; the scenario measures what that bound is for: the node's resident memory stays flat while the
 // offered load is a multiple of what it commits, every 200 is committed, and every 429 wrote nothing (the credits view,
@@ -26,7 +26,7 @@ public static class OverloadScenario
     {
         var seconds = quick ? 5 : 60;
         var md = new StringBuilder();
-        md.AppendLine($"## 9. Overload: writers that never back off, for {seconds} s");
+        md.AppendLine($"## 10. Overload: writers that never back off, for {seconds} s");
         md.AppendLine();
         await using var node = await BenchNode.StartAsync();
         await WaitReadable(node.Http, "credits");
