@@ -98,8 +98,13 @@ public sealed class ViewCatalog
                 next[entry.Name] = new CatalogView(entry, definition);
             }
             _views = next.ToImmutable();
-            _catalogSchemas = state.Schemas ?? [];
-            RefreshSchemas();
+            // Most publications are view changes (backfill progress): the snapshot is rebuilt only when the schemas changed.
+            var schemas = state.Schemas ?? [];
+            if (schemas.Count != _catalogSchemas.Count || schemas.Where((schema, i) => !schema.SameAs(_catalogSchemas[i])).Any())
+            {
+                _catalogSchemas = schemas;
+                RefreshSchemas();
+            }
             Interlocked.Exchange(ref _nextIncarnation, state.NextIncarnation);
             Interlocked.Exchange(ref _version, state.Version);
         }
