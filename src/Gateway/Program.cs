@@ -10,6 +10,7 @@ using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Operations;
 using ContextLake.Gateway.Reads;
 using ContextLake.Gateway.Resp;
+using ContextLake.Gateway.Schemas;
 using ContextLake.Gateway.Subscriptions;
 using ContextLake.Gateway.Views;
 using ContextLake.Gateway.Writes;
@@ -52,10 +53,10 @@ if (Bind<NodeOptions>(NodeOptions.Section) is not { } options || Bind<AdminOptio
     return 2;
 
 var errors = options.Validate().Concat(adminOptions.Validate()).Concat(respOptions.Validate()).ToList();
-EntitySchemas schemas = new(new Dictionary<string, IReadOnlyDictionary<string, ColumnType>>());
 if (errors.Count == 0)
 {
-    schemas = SchemaConfig.From(options.Schemas);
+    // The configured views are checked against the configured schemas (the catalog checks them again when it creates them).
+    var schemas = SchemaConfig.From(options.Schemas);
     for (var i = 0; i < options.Views.Count; i++)
     {
         try
@@ -100,7 +101,10 @@ catch (System.Data.Common.DbException ex)
 }
 
 var clock = new EpochClock(options.Epochs.History);
-var catalog = new ViewCatalog();
+// What every event meets before it is journaled, from HTTP and from every connector alike; the catalog's replica keeps
+// its schemas current (the configured ones until the catalog has them, then the catalog's, changed at run time).
+var admission = new EventAdmission(options);
+var catalog = new ViewCatalog(admission, SchemaEntry.Configured(options));
 var localPartitions = new LocalPartitions();
 var projections = new ViewProjections(catalog, options.State.Partitions);
 var subscriptions = new SubscriptionHub(clock, options.Subscriptions);
@@ -126,8 +130,6 @@ catch (Exception ex) when (ex is ConnectorConfigException or System.Text.Json.Js
     return 2;
 }
 var deadLetters = new DeadLetterStore(journal);
-// What every event meets before it is journaled, from HTTP and from every connector alike.
-var admission = new EventAdmission(options);
 
 builder.WebHost.ConfigureKestrel(k =>
 {
@@ -142,7 +144,6 @@ builder.Services.AddSingleton(journal);
 builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton(catalog);
 builder.Services.AddSingleton(localPartitions);
-builder.Services.AddSingleton(schemas);
 builder.Services.AddSingleton<StateReader>();
 builder.Services.AddSingleton(new SaturationGate(TimeProvider.System));
 builder.Services.AddSingleton(subscriptions);
@@ -177,6 +178,7 @@ app.MapWriteEndpoints();
 app.MapEntityEndpoints();
 app.MapDecisionReadEndpoints();
 app.MapViewEndpoints();
+app.MapSchemaEndpoints();
 app.MapSubscriptionEndpoints();
 app.MapConnectorEndpoints();
 app.MapAdminEndpoints(adminOptions);

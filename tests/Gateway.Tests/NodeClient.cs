@@ -22,6 +22,19 @@ public static class NodeClient
         return ((int)response.StatusCode, await Body(response), response.Content.Headers.ContentType?.MediaType);
     }
 
+    public static async Task<(int Status, JsonElement Body)> PutJson(this NodeProcess node, string path, string json)
+    {
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await node.Http.PutAsync(path, content);
+        return ((int)response.StatusCode, await Body(response));
+    }
+
+    public static async Task<(int Status, JsonElement Body)> DeleteJson(this NodeProcess node, string path)
+    {
+        using var response = await node.Http.DeleteAsync(path);
+        return ((int)response.StatusCode, await Body(response));
+    }
+
     public static async Task<(int Status, JsonElement Body)> GetJson(this NodeProcess node, string path)
     {
         using var response = await node.Http.GetAsync(path);

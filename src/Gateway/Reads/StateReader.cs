@@ -44,7 +44,7 @@ public sealed record ViewStateRead(string View, string Key, string? Window, stri
 
 public sealed class StateReader(
     IRequiredActor<EntityRegion> entities, IRequiredActor<ViewRegion> views, IRequiredActor<VectorRegion> vectors,
-    ViewCatalog catalog, EntitySchemas schemas, NodeOptions options, LocalPartitions local)
+    ViewCatalog catalog, NodeOptions options, LocalPartitions local)
 {
     public async Task<(EntityDoc?, Problem?)> ReadEntityAsync(string type, string id, ReadPoint point, string where, CancellationToken cancel)
     {
@@ -238,7 +238,7 @@ public sealed class StateReader(
         {
             try
             {
-                ViewSql.ValidateCondition(ViewSql.ParseCondition(where), view.Definition.Source, schemas);
+                ViewSql.ValidateCondition(ViewSql.ParseCondition(where), view.Definition.Source, catalog.Schemas.Columns);
             }
             catch (ViewDefinitionException ex)
             {

@@ -65,7 +65,7 @@ public static class ViewEndpoints
         app.MapDelete("/v1/views/{view}", Drop).WithName("DropView").Produces<ViewDoc>().ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> Create(HttpRequest request, ViewCatalog catalog, EntitySchemas schemas, NodeOptions options,
+    private static async Task<IResult> Create(HttpRequest request, ViewCatalog catalog, NodeOptions options,
         IRequiredActor<ViewCatalogKey> catalogActor, CancellationToken cancel)
     {
         string? sql;
@@ -87,7 +87,7 @@ public static class ViewEndpoints
         {
             ViewSql.CheckLength(sql, options.Limits);
             definition = ViewSql.Parse(sql);
-            ViewSql.Validate(definition, schemas);
+            ViewSql.Validate(definition, catalog.Schemas.Columns);
             var source = definition.Source;
             ViewSql.CheckLimits(definition, options.Limits,
                 catalog.All.Count(v => v.Definition.Source == source && v.Name != definition.Name));

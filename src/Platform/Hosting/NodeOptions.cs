@@ -112,13 +112,13 @@ public sealed class NodeOptions
         {
             Check(Events.EntityKey.IsValidType(type), $"Schemas:{type}", $"an entity type is {Events.Names.Rule}");
             foreach (var (field, kind) in fields)
-                Check(kind is "number" or "string" or "boolean" or "time" or "vector", $"Schemas:{type}:{field}",
-                    $"'{kind}' is not one of number, string, boolean, time, vector");
+                Check(Events.EventAdmission.Kinds.Contains(kind), $"Schemas:{type}:{field}",
+                    $"'{kind}' is not one of {string.Join(", ", Events.EventAdmission.Kinds)}");
         }
         foreach (var (type, mode) in SchemaModes)
         {
             Check(Schemas.ContainsKey(type), $"SchemaModes:{type}", $"'{type}' has no schema (Schemas:{type})");
-            Check(mode is "strict" or "open", $"SchemaModes:{type}", $"'{mode}' is not one of strict, open");
+            Check(Events.EventAdmission.Modes.Contains(mode), $"SchemaModes:{type}", $"'{mode}' is not one of strict, open");
         }
         Check(UndeclaredTypes is "accept" or "refuse", "UndeclaredTypes", $"'{UndeclaredTypes}' is not one of accept, refuse");
         return errors;

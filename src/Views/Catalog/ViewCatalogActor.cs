@@ -1,6 +1,8 @@
 // The view catalog (a persistent cluster singleton): creates and drops views, gives each creation its
 // own incarnation, tells the entity partitions (which journal the change and backfill a new view from
-// their own rows), counts the partitions whose backfill is delivered, and publishes every change.
+// their own rows), counts the partitions whose backfill is delivered, and publishes every change. It also
+// holds the entity schemas: views and schema changes are ordered here, so a view is created only against the
+// schemas as they are, and a schema change that takes away or retypes a column a view reads is refused.
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
@@ -9,6 +11,7 @@ using ContextLake.Platform.Entities;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.State;
 using ContextLake.Platform.Telemetry;
+using ContextLake.Views.Definitions;
 using ContextLake.Views.Sql;
 
 namespace ContextLake.Views.Catalog;
@@ -25,6 +28,7 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, ViewEntry> _views = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<int>> _backfilled = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, SchemaEntry> _schemas = new(StringComparer.Ordinal);
     private long _nextIncarnation = 1;
 
     /// <param name="entities">The entity partitions' region: told when the catalog changes, they journal the change and backfill new views.</param>
@@ -38,6 +42,8 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
         Recover<ViewDropped>(Dropped);
         Recover<ViewPartitionBackfilled>(PartitionDone);
         Recover<ViewBecameReady>(BecameReady);
+        Recover<SchemaDeclared>(Declared);
+        Recover<SchemaDeleted>(e => _schemas.Remove(e.Type));
         Recover<RecoveryCompleted>(_ =>
         {
             Publish();
@@ -52,7 +58,18 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
                 Sender.Tell(new ViewCatalogReply(existing, $"a view named '{c.Name}' already exists"));
                 return;
             }
-            var source = ViewSql.Parse(c.Sql).Source;
+            var definition = ViewSql.Parse(c.Sql);
+            try
+            {
+                ViewSql.Validate(definition, Schemas());
+            }
+            catch (ViewDefinitionException ex)
+            {
+                // The asker checked the view against its node's replica of the schemas, which may lag a change made here.
+                Sender.Tell(new ViewCatalogReply(null, ex.Message));
+                return;
+            }
+            var source = definition.Source;
             if (ViewSql.TooManyOnSource(source, _views.Values.Count(v => ViewSql.Parse(v.Sql).Source == source), limits) is { } tooMany)
             {
                 Sender.Tell(new ViewCatalogReply(null, tooMany));
@@ -108,6 +125,51 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
         {
             if (_views.Values.Any(v => v.Status == ViewStatus.Backfilling)) NudgePartitions();
         });
+        Command<PutSchema>(p =>
+        {
+            var schema = p.Schema;
+            var current = _schemas.GetValueOrDefault(schema.Type);
+            if (current is not null && (p.OnlyIfAbsent || current.SameAs(schema)))
+            {
+                Sender.Tell(new SchemaCatalogReply(SchemaOutcome.Unchanged, current, LastSequenceNr));
+                return;
+            }
+            if (SchemaChanges.Conflict(schema.Type, current, schema, Views()) is { } conflict)
+            {
+                Sender.Tell(new SchemaCatalogReply(SchemaOutcome.InUse, current, LastSequenceNr, conflict));
+                return;
+            }
+            var replyTo = Sender;
+            Persist(new SchemaDeclared(schema.Type, schema.Fields, schema.Mode), e =>
+            {
+                Declared(e);
+                Publish();
+                replyTo.Tell(new SchemaCatalogReply(current is null ? SchemaOutcome.Created : SchemaOutcome.Replaced, _schemas[e.Type], LastSequenceNr));
+                _log.Info("schema of {0} {1}: {2} ({3})", e.Type, current is null ? "declared" : "replaced",
+                    string.Join(", ", e.Fields.Select(f => $"{f.Key} {f.Value}")), e.Mode);
+            });
+        });
+        Command<DeleteSchema>(d =>
+        {
+            if (!_schemas.TryGetValue(d.Type, out var current))
+            {
+                Sender.Tell(new SchemaCatalogReply(SchemaOutcome.Unknown, null, LastSequenceNr));
+                return;
+            }
+            if (SchemaChanges.Conflict(d.Type, current, null, Views()) is { } conflict)
+            {
+                Sender.Tell(new SchemaCatalogReply(SchemaOutcome.InUse, current, LastSequenceNr, conflict));
+                return;
+            }
+            var replyTo = Sender;
+            Persist(new SchemaDeleted(d.Type), e =>
+            {
+                _schemas.Remove(e.Type);
+                Publish();
+                replyTo.Tell(new SchemaCatalogReply(SchemaOutcome.Deleted, current, LastSequenceNr));
+                _log.Info("schema of {0} deleted", e.Type);
+            });
+        });
         Command<GetViewCatalog>(_ => Sender.Tell(State()));
     }
 
@@ -124,6 +186,13 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
         Metrics.BackfillEvents.WithLabels(e.Name).Set(0);
         _nextIncarnation = Math.Max(_nextIncarnation, e.Incarnation + 1);
     }
+
+    private void Declared(SchemaDeclared e) => _schemas[e.Type] = SchemaEntry.Of(e.Type, e.Fields, e.Mode);
+
+    /// <summary>The schemas as views are checked against.</summary>
+    private EntitySchemas Schemas() => SchemaConfig.From(_schemas.Values);
+
+    private IEnumerable<(string Name, ViewDefinition Definition)> Views() => _views.Values.Select(v => (v.Name, ViewSql.Parse(v.Sql)));
 
     private void Dropped(ViewDropped e)
     {
@@ -148,7 +217,8 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>Every state change is journaled first, so the journal position is a version that only grows.</summary>
-    private ViewCatalogState State() => new(LastSequenceNr, _nextIncarnation, _views.Values.OrderBy(v => v.Name, StringComparer.Ordinal).ToList());
+    private ViewCatalogState State() =>
+        new(LastSequenceNr, _nextIncarnation, _views.Values.OrderBy(v => v.Name, StringComparer.Ordinal).ToList(), _schemas.Values.ToList());
 
     private void Publish() =>
         DistributedPubSub.Get(Context.System).Mediator.Tell(new Publish(ViewTopics.Catalog, State()));

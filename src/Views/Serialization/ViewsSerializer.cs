@@ -29,6 +29,11 @@ public sealed class ViewsSerializer : ManifestJsonSerializer
         Register("cD", ctx.ViewDropped);
         Register("cR", ctx.ViewBecameReady);
         Register("cP", ctx.ViewPartitionBackfilled);
+        Register("ct", ctx.PutSchema);
+        Register("cu", ctx.DeleteSchema);
+        Register("cy", ctx.SchemaCatalogReply);
+        Register("cS", ctx.SchemaDeclared);
+        Register("cU", ctx.SchemaDeleted);
         Register("va", ctx.ApplyViewDeltas);
         Register("vr", ctx.ViewPartitionRow);
         Register("vs", ctx.ViewPartitionSnapshot);
@@ -59,6 +64,11 @@ public sealed class ViewsSerializer : ManifestJsonSerializer
 [JsonSerializable(typeof(ViewDropped))]
 [JsonSerializable(typeof(ViewBecameReady))]
 [JsonSerializable(typeof(ViewPartitionBackfilled))]
+[JsonSerializable(typeof(PutSchema))]
+[JsonSerializable(typeof(DeleteSchema))]
+[JsonSerializable(typeof(SchemaCatalogReply))]
+[JsonSerializable(typeof(SchemaDeclared))]
+[JsonSerializable(typeof(SchemaDeleted))]
 [JsonSerializable(typeof(ApplyViewDeltas))]
 [JsonSerializable(typeof(ViewPartitionRow))]
 [JsonSerializable(typeof(ViewPartitionSnapshot))]

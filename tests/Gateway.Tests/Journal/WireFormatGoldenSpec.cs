@@ -1,7 +1,7 @@
 // The journal is kept for ever, so what is written in it must be read the same way by every later build. Each journal
 // and snapshot manifest has a golden row here, taken from a real node's journal.db and snapshots.db (one of each kind:
-// views created, dropped and backfilled, entity, view and vector rows and snapshots, epochs, write-log batches and
-// snapshot, connectors created, paused, resumed and deleted): today's serializer must read it and write back exactly
+// views created, dropped and backfilled, schemas declared and deleted, entity, view and vector rows and snapshots,
+// epochs, write-log batches and snapshot, connectors created, paused, resumed and deleted): today's serializer must read it and write back exactly
 // the same bytes. A renamed or retyped field reads as a default and writes differently, and fails here. Changing the
 // format on purpose means reading the old rows too, and adding their new golden beside them: a format no longer
 // written keeps its golden row, which must still read.
@@ -19,7 +19,7 @@ public sealed class WireFormatGoldenSpec : IDisposable
     private sealed record Golden(string Store, string Manifest, int Serializer, string Payload);
 
     /// <summary>Every manifest the node journals or snapshots; a new one needs a golden row.</summary>
-    private static readonly string[] Persisted = ["cC", "cD", "cP", "cR", "er", "kC", "kD", "kP", "kS", "pr", "vr", "wb", "xr", "eK", "vs", "ws", "xS"];
+    private static readonly string[] Persisted = ["cC", "cD", "cP", "cR", "cS", "cU", "er", "kC", "kD", "kP", "kS", "pr", "vr", "wb", "xr", "eK", "vs", "ws", "xS"];
 
     /// <summary>Manifests earlier builds wrote and this one only reads: entity snapshots before their keys were binary (eS).</summary>
     private static readonly string[] ReadOnly = ["eS"];

@@ -64,4 +64,30 @@ public sealed class EventAdmissionSpecs
         // Open (the default) takes both.
         Assert.Null(Admission.Check("probe", JsonDocument.Parse("""{"colour": "red"}""").RootElement));
     }
+
+    [Fact]
+    public void declaring_anew_replaces_every_type_at_once()
+    {
+        var admission = new EventAdmission(new Dictionary<string, Dictionary<string, string>> { ["probe"] = new() { ["score"] = "number" } }, 1024);
+        string? Check(string json) => admission.Check("probe", JsonDocument.Parse(json).RootElement)?.At("data");
+        Assert.NotNull(Check("""{"score": "x"}"""));
+
+        admission.Declare([("probe", new Dictionary<string, string> { ["score"] = "string" }, true)]);
+        Assert.Null(Check("""{"score": "x"}"""));
+        Assert.Equal("data.score: probe.score is declared string (ContextLake:Schemas), but the value is a number, 5", Check("""{"score": 5}"""));
+        Assert.StartsWith("data.other: probe.other is not declared", Check("""{"score": "x", "other": 1}"""));
+
+        admission.Declare([]);
+        Assert.Null(Check("""{"score": 5, "other": 1}"""));
+    }
+
+    [Fact]
+    public void admitting_an_event_of_a_declared_type_allocates_nothing()
+    {
+        var data = JsonDocument.Parse("""{"label": "a", "score": 2.5, "active": true, "seen": "2026-11-24T10:00:00Z", "embedding": [0.1, 2]}""").RootElement;
+        Assert.Null(Admission.Check("probe", data));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++) Admission.Check("probe", data);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
