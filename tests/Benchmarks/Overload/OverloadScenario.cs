@@ -16,10 +16,7 @@ public static class OverloadScenario
 {
     private const int Writers = 160, Batch = 1_000, Accounts = 10, DistinctBodies = 64;
 
-    /// <summary>
-    /// The stated bound: the node's resident memory under overload at most this much above where it was before. What
-    /// fills it is the accepted rate times Epochs:History (each key's versions), not the refused load.
-    /// </summary>
+    /// <summary>The stated bound: the node's resident memory under overload at most this much above where it was before.</summary>
     private const long RssBound = 4L << 30;
 
     public static async Task<string> RunAsync(bool quick)
@@ -103,8 +100,7 @@ public static class OverloadScenario
 
         var offered = (accepted + refused * Batch) / wall;
         var growth = peak - before;
-        // Where the memory goes: each key keeps a version per epoch it changed in for Epochs:History (30 s), so resident
-        // memory grows with the accepted rate for the first 30 s and should then stay flat: shown at each quarter of the run.
+        // Bounded means it stops growing: resident memory at each quarter of the run.
         string At(double fraction)
         {
             lock (samples)
