@@ -40,30 +40,13 @@ public sealed class ConfiguredViews(NodeOptions options, ActorRegistry registry,
         foreach (var sql in options.Views)
         {
             var definition = ViewSql.Parse(sql);
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    var reply = await catalog.Ask<ViewCatalogReply>(new CreateView(definition.Sql, definition.Name), TimeSpan.FromSeconds(5), stop);
-                    if (reply.Refusal is not null && reply.View is { } existing && existing.Sql != definition.Sql)
-                        log.LogWarning("view {View} exists with another definition; the configured one is not applied: drop it to replace it", definition.Name);
-                    if (reply.Refusal is not null && reply.View is null)
-                        log.LogError("the configured view {View} is refused and not created: {Reason}", definition.Name, reply.Refusal);
-                    if (reply.View is { } entry) ensured.Add((entry.Name, entry.Incarnation));
-                    break;
-                }
-                catch (AskTimeoutException)
-                {
-                    log.LogInformation("waiting for the view catalog to create view {View}", definition.Name);
-                }
-                catch (Exception ex) when (!stop.IsCancellationRequested)
-                {
-                    // Anything else (the catalog failed the request, or was being started again after a journal failure):
-                    // ask again, since /readyz waits for these views and giving up would keep the node unready for good.
-                    log.LogWarning(ex, "the view catalog did not create view {View}; asking again", definition.Name);
-                    await Task.Delay(TimeSpan.FromSeconds(1), stop);
-                }
-            }
+            if (await AskCatalogAsync<ViewCatalogReply>(catalog, new CreateView(definition.Sql, definition.Name), $"create view {definition.Name}", stop)
+                is not { } reply) return;
+            if (reply.Refusal is not null && reply.View is { } existing && existing.Sql != definition.Sql)
+                log.LogWarning("view {View} exists with another definition; the configured one is not applied: drop it to replace it", definition.Name);
+            if (reply.Refusal is not null && reply.View is null)
+                log.LogError("the configured view {View} is refused and not created: {Reason}", definition.Name, reply.Refusal);
+            if (reply.View is { } entry) ensured.Add((entry.Name, entry.Incarnation));
         }
         _ensured = ensured;
     }
@@ -73,30 +56,41 @@ public sealed class ConfiguredViews(NodeOptions options, ActorRegistry registry,
         var version = -1L;
         foreach (var schema in SchemaEntry.Configured(options))
         {
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    var reply = await catalog.Ask<SchemaCatalogReply>(new PutSchema(schema, OnlyIfAbsent: true), TimeSpan.FromSeconds(5), stop);
-                    if (reply.Schema is { } existing && !existing.SameAs(schema))
-                        log.LogWarning("the schema of {Type} exists in another form (declared at run time); the configured one is not applied", schema.Type);
-                    version = Math.Max(version, reply.Version);
-                    break;
-                }
-                catch (AskTimeoutException)
-                {
-                    log.LogInformation("waiting for the view catalog to declare the schema of {Type}", schema.Type);
-                }
-                catch (Exception ex) when (!stop.IsCancellationRequested)
-                {
-                    log.LogWarning(ex, "the view catalog did not declare the schema of {Type}; asking again", schema.Type);
-                    await Task.Delay(TimeSpan.FromSeconds(1), stop);
-                }
-            }
+            if (await AskCatalogAsync<SchemaCatalogReply>(catalog, new PutSchema(schema, OnlyIfAbsent: true), $"declare the schema of {schema.Type}", stop)
+                is not { } reply) return;
+            if (reply.Schema is { } existing && !existing.SameAs(schema))
+                log.LogWarning("the schema of {Type} exists in another form (declared at run time); the configured one is not applied", schema.Type);
+            version = Math.Max(version, reply.Version);
         }
         // Until this node's replica holds them, the configured schemas are enforced from configuration.
         while (replica.Version < version && !stop.IsCancellationRequested) await Task.Delay(10, stop);
         replica.ConfiguredSchemasInCatalog();
         _schemasInCatalog = true;
+    }
+
+    /// <summary>
+    /// The catalog's answer to <paramref name="request"/>, asked again until it comes (null once the node stops): /readyz
+    /// waits for what is asked here, so giving up after a timeout, or after the catalog failed the request while it was
+    /// started again after a journal failure, would keep the node unready for good.
+    /// </summary>
+    private async Task<T?> AskCatalogAsync<T>(IActorRef catalog, object request, string what, CancellationToken stop) where T : class
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                return await catalog.Ask<T>(request, TimeSpan.FromSeconds(5), stop);
+            }
+            catch (AskTimeoutException)
+            {
+                log.LogInformation("waiting for the view catalog to {What}", what);
+            }
+            catch (Exception ex) when (!stop.IsCancellationRequested)
+            {
+                log.LogWarning(ex, "the view catalog did not {What}; asking again", what);
+                await Task.Delay(TimeSpan.FromSeconds(1), stop);
+            }
+        }
+        return null;
     }
 }

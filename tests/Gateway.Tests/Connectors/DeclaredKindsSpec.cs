@@ -70,30 +70,8 @@ public sealed class DeclaredKindsSpec() : JournalLifetime(JournalProvider.Sqlite
             new { type = "other", id = "x", data = new { score = "anything goes for an undeclared type" } }));
         Assert.True(accepted == 200, written.ToString());
 
-        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers }).Build())
-        {
-            // One partition, so the good record comes after every refused one.
-            var partition = new TopicPartition("probes", 0);
-            foreach (var (id, data, _) in Wrong)
-                producer.Produce(partition, new Message<string, string> { Key = id, Value = Record(id, data) });
-            producer.Produce(partition, new Message<string, string> { Key = "k-good", Value = Record("k-good", Good) });
-            producer.Flush(TimeSpan.FromSeconds(20));
-        }
-        var (created, body, _) = await node.PostJson("v1/connectors", JsonSerializer.Serialize(new
-        {
-            name = "probes",
-            config = new { type = "kafka", topic = "probes", entityType = "probe", idField = "id" },
-        }));
-        Assert.True(created == 201, $"{created} {body}");
-
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await node.GetJson("v1/entities/probe/k-good")).Body.GetProperty("exists").GetBoolean())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the good record after the refused ones did not arrive");
-            await Task.Delay(100);
-        }
-        var (_, letters) = await node.GetJson("v1/connectors/probes/dead-letters");
-        var reasons = letters.EnumerateArray().Select(d => d.GetProperty("reason").GetString()).ToList();
+        var reasons = await ProbeRecords.DeadLetterReasonsAsync(node, kafka.BootstrapServers,
+            Wrong.Select(w => (w.Id, Record(w.Id, w.Data))), ("k-good", Record("k-good", Good)));
         Assert.Equal(Wrong.Select(w => w.Refusal), reasons);
         foreach (var (id, _, _) in Wrong)
             Assert.False((await node.GetJson($"v1/entities/probe/{id}")).Body.GetProperty("exists").GetBoolean());

@@ -42,29 +42,11 @@ public sealed class RuntimeSchemaRestartSpec() : JournalLifetime(JournalProvider
         Assert.Equal("string", (await again.GetJson("v1/schemas/card_tx")).Body.GetProperty("fields").GetProperty("channel").GetString());
         Assert.Equal(200, (await again.GetJson("v1/schemas/account")).Status);
 
-        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers }).Build())
-        {
-            var partition = new TopicPartition("probes", 0);
-            producer.Produce(partition, new Message<string, string> { Key = "k-bad", Value = """{"id": "k-bad", "score": 5}""" });
-            producer.Produce(partition, new Message<string, string> { Key = "k-strict", Value = """{"id": "k-strict", "score": "x", "extra": 1}""" });
-            producer.Produce(partition, new Message<string, string> { Key = "k-good", Value = """{"id": "k-good", "score": "fine"}""" });
-            producer.Flush(TimeSpan.FromSeconds(20));
-        }
-        var (created, connector, _) = await again.PostJson("v1/connectors", JsonSerializer.Serialize(new
-        {
-            name = "probes",
-            config = new { type = "kafka", topic = "probes", entityType = "probe", idField = "id" },
-        }));
-        Assert.True(created == 201, $"{created} {connector}");
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await again.GetJson("v1/entities/probe/k-good")).Body.GetProperty("exists").GetBoolean())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the good record after the refused one did not arrive");
-            await Task.Delay(100);
-        }
-        var (_, letters) = await again.GetJson("v1/connectors/probes/dead-letters");
+        var reasons = await Connectors.ProbeRecords.DeadLetterReasonsAsync(again, kafka.BootstrapServers,
+            [("k-bad", """{"id": "k-bad", "score": 5}"""), ("k-strict", """{"id": "k-strict", "score": "x", "extra": 1}""")],
+            ("k-good", """{"id": "k-good", "score": "fine"}"""));
         Assert.Equal(["data.score: probe.score is declared string (ContextLake:Schemas), but the value is a number, 5",
                 "data.extra: probe.extra is not declared (ContextLake:Schemas:probe) and probe is strict (ContextLake:SchemaModes:probe)"],
-            letters.EnumerateArray().Select(d => d.GetProperty("reason").GetString()));
+            reasons);
     }
 }
