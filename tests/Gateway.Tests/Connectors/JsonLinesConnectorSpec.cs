@@ -73,10 +73,21 @@ public sealed class JsonLinesConnectorSpec() : JournalLifetime(JournalProvider.S
             Assert.Contains(letters.EnumerateArray(), d => d.GetProperty("offset").GetInt64() == 53 &&
                 d.GetProperty("reason").GetString()!.StartsWith("data.amount: 1e300 is outside the numeric range"));
 
-            // Paused, the connector reads nothing new; resumed, it catches up.
+            // Paused, the connector reads nothing new; resumed, it catches up. A running witness connector, given a line after
+            // the paused one's, shows when a poll has come since: the paused connector's lines must still be unread then.
+            var witness = Path.Combine(Path.GetDirectoryName(_file)!, "witness.jsonl");
+            await File.WriteAllTextAsync(witness, "");
+            var (witnessCreated, witnessBody, _) = await node.PostJson("v1/connectors", JsonSerializer.Serialize(new
+            {
+                name = "witness",
+                config = new { type = "jsonl", path = witness, entityType = "card_tx", idField = "id" },
+            }));
+            Assert.True(witnessCreated == 201, $"{witnessCreated} {witnessBody}");
             Assert.Equal(202, (int)(await node.Http.PutAsync("v1/connectors/cards/pause", null)).StatusCode);
             await File.AppendAllLinesAsync(_file, Enumerable.Range(51, 10).Select(i => Tx(i, 1000)));
-            await Task.Delay(1000);
+            await File.AppendAllLinesAsync(witness, [JsonSerializer.Serialize(new { id = "w1", card_id = "c1", merchant_id = "witness", amount = 1 })]);
+            var (_, seen) = await node.GetJson("v1/views/merchant_totals/witness?after=file:witness@1&timeout=30s");
+            Assert.Equal(1, seen.GetProperty("values").GetProperty("n").GetInt64());
             Assert.Equal(Enumerable.Range(1, 50).Sum(), await Total(node, 50));
             Assert.Equal("PAUSED", (await node.GetJson("v1/connectors/cards/status")).Body.GetProperty("state").GetString());
             Assert.Equal(202, (int)(await node.Http.PutAsync("v1/connectors/cards/resume", null)).StatusCode);
