@@ -84,16 +84,8 @@ public sealed class EntityValueV1JsonConverter : JsonConverter<EntityValue>
 
     private static EventVersion ReadVersion(ref Utf8JsonReader reader)
     {
-        Expect(ref reader, JsonTokenType.StartArray, "a version [ticks, stream, offset]");
-        reader.Read();
-        var ticks = reader.GetInt64();
-        reader.Read();
-        var stream = FieldNames.Intern(reader.GetString() ?? throw new JsonException("a version's stream is a string"));
-        reader.Read();
-        var offset = reader.GetInt64();
-        reader.Read();
-        Expect(ref reader, JsonTokenType.EndArray, "the end of a version");
-        return new EventVersion(ticks, stream, offset);
+        var version = EventVersionJsonConverter.ReadArray(ref reader);
+        return version with { Stream = FieldNames.Intern(version.Stream) };
     }
 
     private static EventVersion[] ReadVersions(ref Utf8JsonReader reader)

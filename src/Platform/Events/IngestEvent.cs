@@ -59,7 +59,10 @@ public readonly record struct EventVersion(long TimeTicks, string Stream, long O
 /// <summary>An event version in rows and messages: a three-element array, [ticks, stream, offset].</summary>
 public sealed class EventVersionJsonConverter : System.Text.Json.Serialization.JsonConverter<EventVersion>
 {
-    public override EventVersion Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    public override EventVersion Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => ReadArray(ref reader);
+
+    /// <summary>The version at the reader's start of array, leaving the reader on its end: for readers that walk rows by hand.</summary>
+    public static EventVersion ReadArray(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("an event version is an array [ticks, stream, offset]");
         reader.Read();
@@ -73,7 +76,10 @@ public sealed class EventVersionJsonConverter : System.Text.Json.Serialization.J
         return new EventVersion(ticks, stream, offset);
     }
 
-    public override void Write(Utf8JsonWriter writer, EventVersion value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, EventVersion value, JsonSerializerOptions options) => WriteArray(writer, value);
+
+    /// <summary>Writes <paramref name="value"/> as [ticks, stream, offset] where the writer stands (a value, or after a property name).</summary>
+    public static void WriteArray(Utf8JsonWriter writer, EventVersion value)
     {
         writer.WriteStartArray();
         writer.WriteNumberValue(value.TimeTicks);

@@ -31,11 +31,8 @@ public sealed class KeyDeltaJsonConverter : JsonConverter<KeyDelta>
             var own = new EventVersion(d.EventTime.UtcTicks, value.Stream, value.Offset);
             if (d.RowVersion != own)
             {
-                writer.WriteStartArray("r"u8);
-                writer.WriteNumberValue(d.RowVersion.TimeTicks);
-                writer.WriteStringValue(d.RowVersion.Stream);
-                writer.WriteNumberValue(d.RowVersion.Offset);
-                writer.WriteEndArray();
+                writer.WritePropertyName("r"u8);
+                EventVersionJsonConverter.WriteArray(writer, d.RowVersion);
             }
             writer.WriteStartArray("a"u8);
             for (var j = 0; j < d.Arguments.Count; j++) d.Arguments[j].WriteTo(writer);
@@ -93,27 +90,13 @@ public sealed class KeyDeltaJsonConverter : JsonConverter<KeyDelta>
                 reader.Read();
                 if (name.SequenceEqual("w"u8)) weight = reader.GetInt32();
                 else if (name.SequenceEqual("t"u8)) ticks = reader.GetInt64();
-                else if (name.SequenceEqual("r"u8)) version = ReadVersion(ref reader);
+                else if (name.SequenceEqual("r"u8)) version = EventVersionJsonConverter.ReadArray(ref reader);
                 else if (name.SequenceEqual("a"u8)) arguments = ReadArguments(ref reader);
                 else reader.Skip();
             }
             deltas.Add(new RawDelta(weight, ticks, version, arguments ?? throw new JsonException("a view delta needs \"a\"")));
         }
         return deltas;
-    }
-
-    private static EventVersion ReadVersion(ref Utf8JsonReader reader)
-    {
-        Expect(ref reader, JsonTokenType.StartArray, "a row version [ticks, stream, offset]");
-        reader.Read();
-        var ticks = reader.GetInt64();
-        reader.Read();
-        var stream = reader.GetString() ?? throw new JsonException("a row version's stream is a string");
-        reader.Read();
-        var offset = reader.GetInt64();
-        reader.Read();
-        Expect(ref reader, JsonTokenType.EndArray, "the end of a row version");
-        return new EventVersion(ticks, stream, offset);
     }
 
     private static ValueKey[] ReadArguments(ref Utf8JsonReader reader)
