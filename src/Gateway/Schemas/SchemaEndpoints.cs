@@ -93,9 +93,8 @@ public static class SchemaEndpoints
     /// <summary>The schema a PUT body declares for <paramref name="type"/>; throws naming the first fault.</summary>
     private static SchemaEntry Read(string type, JsonElement body, LimitOptions limits)
     {
-        if (type.Length > limits.MaxNameLength)
-            throw new InvalidSchemaException(
-                $"the type name '{type[..Math.Min(16, type.Length)]}…' has {type.Length} characters; at most {limits.MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)");
+        if (limits.NameTooLong("type", type) is { } typeTooLong)
+            throw new InvalidSchemaException(typeTooLong);
         if (!Names.IsValid(type))
             throw new InvalidSchemaException($"type '{Quote(type)}' must be {Names.Rule}");
         if (body.ValueKind != JsonValueKind.Object)
@@ -126,9 +125,8 @@ public static class SchemaEndpoints
             var name = field.Name;
             if (!IsFieldName(name))
                 throw new InvalidSchemaException($"fields.{Quote(name)}: a field name is 1 or more letters, digits, '_' or '-'");
-            if (name.Length > limits.MaxNameLength)
-                throw new InvalidSchemaException(
-                    $"fields: the field name '{name[..Math.Min(16, name.Length)]}…' has {name.Length} characters; at most {limits.MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)");
+            if (limits.NameTooLong("field", name) is { } fieldTooLong)
+                throw new InvalidSchemaException("fields: " + fieldTooLong);
             var kind = field.Value.ValueKind == JsonValueKind.String ? field.Value.GetString()! : field.Value.GetRawText();
             if (!EventAdmission.Kinds.Contains(kind))
                 throw new InvalidSchemaException($"fields.{name}: '{Quote(kind)}' is not one of {string.Join(", ", EventAdmission.Kinds)}");

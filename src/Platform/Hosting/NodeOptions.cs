@@ -267,8 +267,20 @@ public sealed class StateOptions
 /// <summary>Size limits on view definitions (POST /v1/views), reads and events, each named in the problem that refuses one.</summary>
 public sealed class LimitOptions
 {
-    /// <summary>Characters in a view's name and in each of its column names (the group key's alias and the aggregates').</summary>
+    /// <summary>
+    /// Characters in a view's name and in each of its column names (the group key's alias and the aggregates'), and in a
+    /// schema's type and field names.
+    /// </summary>
     public int MaxNameLength { get; set; } = 64;
+
+    /// <summary>
+    /// The refusal of a <paramref name="what"/> name ("column", "type", "field") past <see cref="MaxNameLength"/>, quoting its
+    /// first 16 characters (the whole of it can be thousands); null when it fits.
+    /// </summary>
+    public string? NameTooLong(string what, string name) =>
+        name.Length <= MaxNameLength
+            ? null
+            : $"the {what} name '{name[..Math.Min(16, name.Length)]}…' has {name.Length} characters; at most {MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)";
 
     /// <summary>Aggregates in one view.</summary>
     public int MaxAggregates { get; set; } = 32;

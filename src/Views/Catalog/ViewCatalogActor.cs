@@ -70,7 +70,7 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
                 return;
             }
             var source = definition.Source;
-            if (ViewSql.TooManyOnSource(source, _views.Values.Count(v => ViewSql.Parse(v.Sql).Source == source), limits) is { } tooMany)
+            if (ViewSql.TooManyOnSource(source, Views().Count(v => v.Definition.Source == source), limits) is { } tooMany)
             {
                 Sender.Tell(new ViewCatalogReply(null, tooMany));
                 return;

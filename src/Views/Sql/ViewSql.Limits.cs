@@ -25,13 +25,12 @@ public static partial class ViewSql
         var map = MapOf(view);
         if (view.Name.Length > limits.MaxNameLength)
             throw Error(SourcePos.Unknown, $"the view name has {view.Name.Length} characters; at most {limits.MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)");
-        if (view.KeyAlias.Length > limits.MaxNameLength)
-            throw Error(map.Key, ColumnNameTooLong(view.KeyAlias, limits));
+        if (limits.NameTooLong("column", view.KeyAlias) is { } keyTooLong)
+            throw Error(map.Key, keyTooLong);
         for (var i = 0; i < view.Aggregates.Count; i++)
         {
-            var alias = view.Aggregates[i].Alias;
-            if (alias.Length > limits.MaxNameLength)
-                throw Error(i < map.AggregateArguments.Count ? map.AggregateArguments[i] : SourcePos.Unknown, ColumnNameTooLong(alias, limits));
+            if (limits.NameTooLong("column", view.Aggregates[i].Alias) is { } aliasTooLong)
+                throw Error(i < map.AggregateArguments.Count ? map.AggregateArguments[i] : SourcePos.Unknown, aliasTooLong);
         }
         if (view.Aggregates.Count > limits.MaxAggregates)
             throw Error(limits.MaxAggregates < map.AggregateArguments.Count ? map.AggregateArguments[limits.MaxAggregates] : SourcePos.Unknown,
@@ -47,8 +46,4 @@ public static partial class ViewSql
         viewsOnSource >= limits.MaxViewsPerSource
             ? $"{viewsOnSource} views already read '{source}'; at most {limits.MaxViewsPerSource} may (setting ContextLake:Limits:MaxViewsPerSource): drop one first"
             : null;
-
-    /// <summary>A column name past the limit, quoted by its first 16 characters (the whole of it can be thousands).</summary>
-    private static string ColumnNameTooLong(string name, LimitOptions limits) =>
-        $"the column name '{name[..Math.Min(16, name.Length)]}…' has {name.Length} characters; at most {limits.MaxNameLength} are accepted (setting ContextLake:Limits:MaxNameLength)";
 }
