@@ -191,6 +191,9 @@ public sealed class JournalOptions
 
     /// <summary>Concurrent journal writers; SQLite always uses one.</summary>
     public int Parallelism { get; set; } = 4;
+
+    /// <summary>SQLite only: <c>normal</c> survives any process crash, <c>full</c> also power loss (an fsync per commit).</summary>
+    public Journal.SqliteSynchronous SqliteSynchronous { get; set; } = Journal.SqliteSynchronous.Normal;
 }
 
 public sealed class HttpOptions

@@ -33,6 +33,7 @@ public static class PlatformHosting
         this AkkaConfigurationBuilder builder, NodeOptions options, JournalDatabase journal, EpochClock clock,
         IProjections projections, IRunObserver observer, LocalPartitions local)
     {
+        if (journal.PluginConnections() is { } connections) builder.AddSetup(connections);
         builder
             .AddHocon(ClusterHocon(options), HoconAddMode.Prepend)
             .AddHocon(journal.ToHocon().WithFallback(DefaultConfig), HoconAddMode.Prepend)

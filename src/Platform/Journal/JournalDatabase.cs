@@ -1,8 +1,11 @@
 // The journal's database as the node sees it: Akka.Persistence.Sql settings, SQLite preparation
-// (folder, WAL, separate journal and snapshot files) and the reachability check behind /readyz.
+// (folder, WAL, separate journal and snapshot files, SqliteConnections on every plugin connection, reads in
+// deferred transactions) and the reachability check behind /readyz.
 using System.Data.Common;
 using Akka.Configuration;
+using Akka.Persistence.Sql.Config;
 using ContextLake.Platform.Hosting;
+using LinqToDB;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -40,6 +43,22 @@ public sealed class JournalDatabase
         ? new SqliteConnection(JournalConnectionString)
         : new NpgsqlConnection(JournalConnectionString);
 
+    /// <summary>
+    /// SQLite only: the journal, query and snapshot plugins' connections with <c>Journal:SqliteSynchronous</c> set as each
+    /// opens (a connection setting that no connection string can carry); null for PostgreSQL.
+    /// </summary>
+    public MultiDataOptionsSetup? PluginConnections()
+    {
+        if (_options.Provider != JournalProvider.Sqlite) return null;
+        var interceptor = new SqliteConnections(_options.SqliteSynchronous);
+        DataOptions For(string cs) => new DataOptions().UseConnectionString(ProviderName, cs).UseInterceptor(interceptor);
+        var setup = new MultiDataOptionsSetup();
+        setup.AddDataOptions("akka.persistence.journal.sql", For(JournalConnectionString));
+        setup.AddDataOptions("akka.persistence.query.journal.sql", For(JournalConnectionString));
+        setup.AddDataOptions("akka.persistence.snapshot-store.sql", For(SnapshotConnectionString));
+        return setup;
+    }
+
     /// <summary>Creates the SQLite folder and switches both files to WAL (a property of the file, set once).</summary>
     public void Prepare()
     {
@@ -57,20 +76,28 @@ public sealed class JournalDatabase
 
     public Config ToHocon()
     {
-        var parallelism = _options.Provider == JournalProvider.Sqlite ? 1 : _options.Parallelism;
+        var sqlite = _options.Provider == JournalProvider.Sqlite;
+        var parallelism = sqlite ? 1 : _options.Parallelism;
+        // Microsoft.Data.Sqlite begins an "unspecified" (serializable) transaction with BEGIN IMMEDIATE, which takes the write
+        // lock: the journal sequence query the plugin runs every second would stall the writer. A read-uncommitted one begins
+        // deferred, a snapshot of committed rows under WAL (read_uncommitted only matters with a shared cache, not used here).
+        var reads = sqlite ? "read-uncommitted" : "unspecified";
         var hocon = $$"""
             akka.persistence.journal.sql {
               connection-string = {{Quote(JournalConnectionString)}}
               provider-name = {{Quote(ProviderName)}}
               parallelism = {{parallelism}}
+              read-isolation-level = {{reads}}
             }
             akka.persistence.snapshot-store.sql {
               connection-string = {{Quote(SnapshotConnectionString)}}
               provider-name = {{Quote(ProviderName)}}
+              read-isolation-level = {{reads}}
             }
             akka.persistence.query.journal.sql {
               connection-string = {{Quote(JournalConnectionString)}}
               provider-name = {{Quote(ProviderName)}}
+              read-isolation-level = {{reads}}
             }
             """;
         return ConfigurationFactory.ParseString(hocon);
