@@ -1,7 +1,9 @@
 // The partition count is part of the journal: recorded in it (table contextlake_layout of the journal's
 // database) on the first start, and checked on every start after, because a key's partition is its hash
-// modulo the count: a node counting differently would look for every key in the wrong partition. A
-// journal written by the per-key engine that came before is refused too, naming what to do.
+// modulo the count: a node counting differently would look for every key in the wrong partition. A node
+// that does not configure a count takes the recorded one (or, on a new journal, the provider's default),
+// so a default that changes between versions never locks an existing journal out. A journal written by
+// the per-key engine that came before is refused too, naming what to do.
 using System.Data.Common;
 using System.Globalization;
 using ContextLake.Platform.Hosting;
@@ -14,7 +16,10 @@ public static class PartitionLayout
     private const string Table = "contextlake_layout";
     private const string Setting = "State:Partitions";
 
-    /// <summary>Records the configured partition count, or checks it against the recorded one; returns the problem, or null.</summary>
+    /// <summary>
+    /// Records the configured partition count, or checks it against the recorded one; returns the problem, or null. An unset
+    /// count (0) becomes the recorded one, or the provider's default on a new journal, in <paramref name="state"/>.
+    /// </summary>
     public static async Task<string?> VerifyAsync(JournalDatabase journal, StateOptions state, CancellationToken cancel = default)
     {
         await using var conn = journal.CreateConnection();
@@ -36,6 +41,10 @@ public static class PartitionLayout
             create.CommandText = $"CREATE TABLE IF NOT EXISTS {Table} (setting TEXT PRIMARY KEY, value TEXT NOT NULL)";
             await create.ExecuteNonQueryAsync(cancel);
         }
+        if (state.Partitions == 0)
+            state.Partitions = await RecordedAsync(conn, cancel) is { } existing
+                ? int.Parse(existing, CultureInfo.InvariantCulture)
+                : StateOptions.DefaultPartitions(journal.Provider);
         await using (var insert = conn.CreateCommand())
         {
             insert.CommandText = $"INSERT INTO {Table} (setting, value) VALUES (@s, @v) ON CONFLICT DO NOTHING";
@@ -43,15 +52,20 @@ public static class PartitionLayout
             Add(insert, "v", state.Partitions.ToString(CultureInfo.InvariantCulture));
             await insert.ExecuteNonQueryAsync(cancel);
         }
-        await using var read = conn.CreateCommand();
-        read.CommandText = $"SELECT value FROM {Table} WHERE setting = @s";
-        Add(read, "s", Setting);
-        var recorded = (string)(await read.ExecuteScalarAsync(cancel))!;
+        var recorded = (await RecordedAsync(conn, cancel))!;
         return recorded == state.Partitions.ToString(CultureInfo.InvariantCulture)
             ? null
             : $"{NodeOptions.Section}:{Setting}: the journal was created with {recorded} partitions and this node is configured with {state.Partitions}; " +
               $"the count is fixed for a journal's life (a key's partition is its hash modulo the count): set {NodeOptions.Section}:{Setting} to {recorded}, " +
               "or start with an empty journal";
+    }
+
+    private static async Task<string?> RecordedAsync(DbConnection conn, CancellationToken cancel)
+    {
+        await using var read = conn.CreateCommand();
+        read.CommandText = $"SELECT value FROM {Table} WHERE setting = @s";
+        Add(read, "s", Setting);
+        return await read.ExecuteScalarAsync(cancel) as string;
     }
 
     private static async Task<bool> TableExistsAsync(DbConnection conn, bool sqlite, string table, CancellationToken cancel)

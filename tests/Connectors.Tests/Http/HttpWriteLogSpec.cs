@@ -20,9 +20,10 @@ namespace ContextLake.Connectors.Tests.Http;
 public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifetime(provider)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private int Partitions { get; } = StateOptions.DefaultPartitions(provider);
     private Task<TestHost> Start(int snapshotEvery = 100_000, TimeSpan? snapshotWhenIdle = null)
     {
-        var options = new NodeOptions { Journal = Journal.Options, Writes = { SnapshotEvery = snapshotEvery } };
+        var options = new NodeOptions { Journal = Journal.Options, Writes = { SnapshotEvery = snapshotEvery }, State = { Partitions = Partitions } };
         if (snapshotWhenIdle is { } idle) options.Writes.SnapshotWhenIdle = idle;
         var catalog = new ViewCatalog();
         var projections = new ViewProjections(catalog, options.State.Partitions);
@@ -38,12 +39,12 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
         host.Get<HttpWriteLogKey>().Ask<WritesAppended>(new AppendWrites(writes), Timeout);
 
     /// <summary>Reads an entity at the first epoch that commits <paramref name="offset"/>: an answered write's watermark is reported.</summary>
-    private static async Task<EntityReadResult> Read(TestHost host, string type, string id, long offset)
+    private async Task<EntityReadResult> Read(TestHost host, string type, string id, long offset)
     {
         var epoch = await host.Clock.WaitAsync(e => e.Covers(HttpWriteLog.StreamId, offset), Timeout, CancellationToken.None);
         var key = new EntityKey(type, id);
         var reply = await host.Get<EntityRegion>().Ask<EntityReads>(
-            new ReadEntities(KeyGroups.Id(KeyGroups.PartitionOf(key.ToString(), new StateOptions().Partitions)), epoch.N, [key]), Timeout);
+            new ReadEntities(KeyGroups.Id(KeyGroups.PartitionOf(key.ToString(), Partitions)), epoch.N, [key]), Timeout);
         return reply.Results[0];
     }
 

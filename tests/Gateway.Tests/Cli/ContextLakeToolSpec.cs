@@ -135,7 +135,7 @@ public sealed class ContextLakeToolSpec(ThreeNodeCluster cluster) : IClassFixtur
         // While the coordinator rebalances, a partition handed off between nodes is briefly on none of them, and sharding
         // spreads the partitions over the nodes a few at a time (its rebalance interval): each view below is asked again
         // (bounded) until it shows every partition started and spread, then checked.
-        var partitions = new StateOptions().Partitions;
+        var partitions = StateOptions.DefaultPartitions(JournalProvider.PostgreSql);
         string Total(List<string[]> rows, string type) => rows.Single(r => r[0] == type && r[1] == "(all nodes)")[3];
         bool Spread(List<string[]> rows) => rows.Count(r => r[0] == "entity" && r[1] != "(all nodes)" && r[3] != "0") >= 2;
         var regions = await SettledAsync(async () => Rows(await ToolOk("sharding", "regions"), "TYPE", "NODE", "SHARDS", "ENTITIES"),

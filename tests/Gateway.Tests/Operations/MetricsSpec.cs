@@ -85,7 +85,7 @@ public sealed class MetricsSpec : SqliteNodeLifetime
         }));
         Assert.True(created is 200 or 201 or 202, $"view not created: {answer}");
         metrics = await ScrapeUntil(m => Has(m, "contextlake_view_backfill_partitions{view=\"per_card\",kind=\"done\"}")
-                                         && Value(m, "contextlake_view_backfill_partitions{view=\"per_card\",kind=\"done\"}") == new StateOptions().Partitions
+                                         && Value(m, "contextlake_view_backfill_partitions{view=\"per_card\",kind=\"done\"}") == StateOptions.DefaultPartitions(JournalProvider.Sqlite)
                                          && Has(m, "contextlake_stream_lag_offsets{stream=\"http:writes\"}")
                                          && Value(m, "contextlake_stream_lag_offsets{stream=\"http:writes\"}") == 0);
 

@@ -1,7 +1,8 @@
 // The partition count is fixed for a journal's life: a node started with ContextLake:State:Partitions = 8
-// against a journal first written with the default 16 refuses to start (exit code 2, a bad-configuration
-// message naming the setting and both counts), and the refusal changes nothing: started again with 16, the
-// node serves what was written before.
+// against a journal first written with the provider's default (4 on SQLite, 16 on PostgreSQL) refuses to
+// start (exit code 2, a bad-configuration message naming the setting and both counts), and the refusal
+// changes nothing: started again with the recorded count, or with none set, the node serves what was
+// written before.
 using ContextLake.Platform.Hosting;
 using ContextLake.Testing;
 using Xunit;
@@ -30,19 +31,24 @@ public abstract class PartitionCountSpec(JournalProvider provider) : JournalLife
             }
             catch (OperationCanceledException)
             {
-                throw new Xunit.Sdk.XunitException($"a node configured with 8 partitions kept running on a journal of 16 for 60 s:\n{refused.Output}");
+                throw new Xunit.Sdk.XunitException($"a node configured with 8 partitions kept running on a journal of {StateOptions.DefaultPartitions(Provider)} for 60 s:\n{refused.Output}");
             }
             Assert.True(code == 2, $"the node exited with {code}:\n{refused.Output}");
             Assert.Contains("bad configuration", refused.Output);
             Assert.Contains("ContextLake:State:Partitions", refused.Output);
-            Assert.Contains("created with 16 partitions", refused.Output);
+            Assert.Contains($"created with {StateOptions.DefaultPartitions(Provider)} partitions", refused.Output);
             Assert.Contains("configured with 8", refused.Output);
         }
 
-        await using var again = await NodeProcess.StartReadyAsync(new Dictionary<string, string>(Journal.Environment) { ["ContextLake__State__Partitions"] = "16" });
-        var entity = await again.Entity("account", "acc1");
-        Assert.True(entity.GetProperty("exists").GetBoolean(), $"after the refused start the entity is gone: {entity}");
-        Assert.Equal(5, entity.GetProperty("state").GetProperty("balance").GetInt32());
+        var recorded = $"{StateOptions.DefaultPartitions(Provider)}";
+        foreach (var setting in new[] { recorded, "0" })
+        {
+            await using var again = await NodeProcess.StartReadyAsync(new Dictionary<string, string>(Journal.Environment) { ["ContextLake__State__Partitions"] = setting });
+            var entity = await again.Entity("account", "acc1");
+            Assert.True(entity.GetProperty("exists").GetBoolean(), $"after the refused start the entity is gone (State:Partitions = {setting}): {entity}");
+            Assert.Equal(5, entity.GetProperty("state").GetProperty("balance").GetInt32());
+            await again.KillAsync();
+        }
     }
 }
 

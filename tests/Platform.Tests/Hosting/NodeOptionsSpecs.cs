@@ -23,7 +23,7 @@ public sealed class NodeOptionsSpecs
             Journal = { Provider = JournalProvider.PostgreSql, ConnectionString = " " },
             Http = { Urls = "ftp://x", MaxBatchEvents = 0 },
             Cluster = { Port = 70000, SeedNodes = ["127.0.0.1:4053"] },
-            State = { Partitions = 0, SnapshotEvery = 0 },
+            State = { Partitions = -1, SnapshotEvery = 0 },
         };
         var errors = options.Validate();
         Assert.Contains(errors, e => e.StartsWith("ContextLake:Journal:ConnectionString:"));

@@ -192,6 +192,23 @@ public abstract class EntityPartitionJournalSpec(JournalProvider provider) : Jou
         Assert.Null(await PartitionLayout.VerifyAsync(new Platform.Journal.JournalDatabase(changed.Journal), Options().State));
     }
 
+    [Fact]
+    public async Task a_node_that_sets_no_partition_count_takes_the_journals_or_on_a_new_journal_the_providers_default()
+    {
+        var unset = Options();
+        unset.State.Partitions = 0;
+        Assert.Null(await PartitionLayout.VerifyAsync(new Platform.Journal.JournalDatabase(unset.Journal), unset.State));
+        Assert.Equal(StateOptions.DefaultPartitions(Provider), unset.State.Partitions);
+
+        // A journal first written with 8 (set explicitly) keeps 8 for a node that sets nothing.
+        await using var other = TestJournal.Create(Provider);
+        var eight = new NodeOptions { Journal = other.Options, State = { Partitions = 8 } };
+        Assert.Null(await PartitionLayout.VerifyAsync(new Platform.Journal.JournalDatabase(eight.Journal), eight.State));
+        var later = new NodeOptions { Journal = other.Options };
+        Assert.Null(await PartitionLayout.VerifyAsync(new Platform.Journal.JournalDatabase(later.Journal), later.State));
+        Assert.Equal(8, later.State.Partitions);
+    }
+
     private Task<long> SnapshotRows(string persistenceId) => Journal.WriterScalarAsync("COUNT(*)", "snapshot", persistenceId);
 
     private Task<long> Sequence(string table, string persistenceId) => Journal.SequenceAsync(table, persistenceId);
