@@ -35,6 +35,9 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         /// <summary>The tag of each partition's last part: the partition's part is done when that one is answered.</summary>
         public Dictionary<int, long> Final { get; } = new();
         public HashSet<int> EntityDone { get; } = new();
+
+        /// <summary>The parts whose counts are in <see cref="Persisted"/> and <see cref="Duplicates"/>: each counts once, however often it is answered.</summary>
+        public HashSet<long> Counted { get; } = new();
         public Dictionary<(string Region, string Partition, int Source), long> DownstreamNeeds { get; } = new();
 
         /// <summary>How many of <see cref="DownstreamNeeds"/> the downstream partitions have not journaled yet.</summary>
@@ -150,11 +153,13 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
             waiting.Enqueue(run, t.Through);
         }
         run.Keys.UnionWith(applied.Keys);
-        if (applied.Last && run.Final.GetValueOrDefault(applied.Partition, -1) == applied.Tag && run.EntityDone.Add(applied.Partition))
+        if (applied.Last && run.Counted.Add(applied.Tag))
         {
+            // A partition's part cut below the message size is answered piece by piece, each with its own counts.
             run.Persisted += applied.Persisted;
             run.Duplicates += applied.Duplicates;
         }
+        if (applied.Last && run.Final.GetValueOrDefault(applied.Partition, -1) == applied.Tag) run.EntityDone.Add(applied.Partition);
         Complete(applied.Stream, state);
     }
 
