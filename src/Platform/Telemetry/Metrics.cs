@@ -68,6 +68,20 @@ public static class Metrics
         "contextlake_subscription_delivery_seconds", "From an epoch's commit to its change events written to a subscriber.",
         new HistogramConfiguration { Buckets = LatencyBuckets });
 
+    /// <summary>
+    /// Time the runtime held every thread of the node for garbage collection, since the process started: a pause delays
+    /// every run, epoch and read under way, so it is a floor under their tails. Read as each scrape begins.
+    /// </summary>
+    public static readonly Counter GcPauseSeconds = CreateGcPauseSeconds();
+
+    private static Counter CreateGcPauseSeconds()
+    {
+        var counter = Prometheus.Metrics.CreateCounter(
+            "contextlake_gc_pause_seconds_total", "Time the .NET runtime paused the node's threads for garbage collection, since start.");
+        Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() => counter.IncTo(GC.GetTotalPauseDuration().TotalSeconds));
+        return counter;
+    }
+
     /// <summary>The connector a stream belongs to: "http" for http:writes, {connector} for kafka:{connector}/….</summary>
     public static string ConnectorOf(string stream)
     {

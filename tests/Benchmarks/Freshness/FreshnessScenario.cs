@@ -73,7 +73,13 @@ public static class FreshnessScenario
                           : "") +
                       (p99s[^1] > 2 * (top.RunP99Seconds * 1000 + 25)
                           ? $"The p99 at {rates[^1]:0} ev/s, {F(p99s[^1])} ms, is more than twice those steps' own p99s: records queued (in Kafka or before a run was admitted) because ingest did not keep up with the produced rate on this machine."
-                          : $"The p99 at {rates[^1]:0} ev/s, {F(p99s[^1])} ms, is within twice those steps' own p99s: no queue built up."));
+                          : $"The p99 at {rates[^1]:0} ev/s, {F(p99s[^1])} ms, is within twice those steps' own p99s: no queue built up. ") +
+                      (top.Collections[0] > 0
+                          ? $"The node's garbage collections paused every thread {F(top.GcPauseSeconds * 1000 / top.Collections[0], "0.0")} ms each on average " +
+                            $"({top.Collections[0]:0} in {F(top.Wall, "0.0")} s): a record in flight during one waits that long at the step it was in, and the records behind it queue meanwhile, " +
+                            "so the tail is a pause plus the catch-up after it. What survives a collection here is mostly new state (each transfer is a new entity, kept for good, " +
+                            "and every changed key keeps a version per epoch for `Epochs:History`), copied from gen0 to gen1 to gen2."
+                          : ""));
         md.AppendLine();
         return md.ToString();
     }

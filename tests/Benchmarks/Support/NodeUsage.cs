@@ -46,7 +46,9 @@ public sealed class NodeUsage
             .ToList();
         return new UsageReport(wall, node, own, machine, Machine.LoadAverage(), journal,
             Delta("contextlake_apply_seconds_count{phase=\"run\"}"), Delta("contextlake_apply_seconds_sum{phase=\"run\"}"),
-            HistogramQuantile(_metrics, metrics, "contextlake_apply_seconds", "phase=\"run\"", 0.99));
+            HistogramQuantile(_metrics, metrics, "contextlake_apply_seconds", "phase=\"run\"", 0.99),
+            [.. new[] { "0", "1", "2" }.Select(g => Delta($"dotnet_collection_count_total{{generation=\"{g}\"}}"))],
+            Delta("contextlake_gc_pause_seconds_total"));
     }
 
     /// <summary>utime + stime of a process, in seconds (fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s).</summary>
@@ -114,7 +116,8 @@ public sealed record RegionWrites(string Region, double Rows, double Events, dou
 
 public sealed record UsageReport(
     double Wall, double NodeCpu, double OwnCpu, double MachineCpu, double LoadAverage,
-    IReadOnlyList<RegionWrites> Journal, double Runs, double RunSeconds, double RunP99Seconds)
+    IReadOnlyList<RegionWrites> Journal, double Runs, double RunSeconds, double RunP99Seconds,
+    IReadOnlyList<double> Collections, double GcPauseSeconds)
 {
     private static int Cores => Environment.ProcessorCount;
 
@@ -151,6 +154,11 @@ public sealed record UsageReport(
                     $"{r.Rows:0} rows ({F(r.Rows / Wall, "0")}/s), {F(r.EventsPerRow, "0.0")} {(r.Region == "entity" ? "events" : "changes")} per row, " +
                     $"{F(r.MeanMs)} ms per row write ({NodeUsage.P99(r.P99Seconds)})",
                 }),
+            ["node GC (`dotnet_collection_count_total`, `contextlake_gc_pause_seconds_total`)",
+             // The runtime counts a collection of generation g under every generation up to g: gen0's count is all of them.
+             $"{Collections[0]:0} collections ({Collections[0] - Collections[1]:0} gen0, {Collections[1] - Collections[2]:0} gen1, {Collections[2]:0} gen2); " +
+             $"every thread paused {F(GcPauseSeconds * 1000, "0")} ms ({F(GcPauseSeconds / Wall * 100, "0.0")} % of the stretch), " +
+             $"{F(GcPauseSeconds * 1000 / Math.Max(1, Collections[0]), "0.0")} ms per collection"],
             ["runs applied (`contextlake_apply_seconds{phase=\"run\"}`)", $"{Runs:0} runs, {F(RunMeanMs)} ms mean from submit to applied everywhere ({NodeUsage.P99(RunP99Seconds)})"],
         ]));
         if (!throughput) return md.ToString();

@@ -50,6 +50,11 @@ public sealed class MetricsSpec : SqliteNodeLifetime
         Assert.True(Value(metrics, "contextlake_journal_write_seconds_count{region=\"view\"}") >= 1);
         Assert.True(Value(metrics, "contextlake_apply_seconds_count{phase=\"run\"}") >= 5);
         Assert.Matches("http_request_duration_seconds_count\\{[^}]*endpoint=\"/v1/read\"", metrics);
+        // GC pauses since start: present from the first scrape, never more than the process has lived, never going back.
+        Assert.Matches("(?m)^contextlake_gc_pause_seconds_total ", metrics);
+        var paused = Value(metrics, "contextlake_gc_pause_seconds_total");
+        Assert.InRange(paused, 0, (DateTime.Now - System.Diagnostics.Process.GetProcessById(Node.Id).StartTime).TotalSeconds);
+        Assert.True(Value(await Scrape(), "contextlake_gc_pause_seconds_total") >= paused);
     }
 
     [Fact]
