@@ -5,6 +5,7 @@ using ContextLake.Connectors.Framework;
 using ContextLake.Connectors.Http;
 using ContextLake.Connectors.Kafka;
 using ContextLake.Gateway.Admin;
+using ContextLake.Gateway.Decisions;
 using ContextLake.Gateway.Connectors;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Operations;
@@ -49,10 +50,10 @@ T? Bind<T>(string section) where T : class, new()
     }
 }
 if (Bind<NodeOptions>(NodeOptions.Section) is not { } options || Bind<AdminOptions>(AdminOptions.Section) is not { } adminOptions
-    || Bind<RespOptions>(RespOptions.Section) is not { } respOptions)
+    || Bind<RespOptions>(RespOptions.Section) is not { } respOptions || Bind<DecisionOptions>(DecisionOptions.Section) is not { } decisionOptions)
     return 2;
 
-var errors = options.Validate().Concat(adminOptions.Validate()).Concat(respOptions.Validate()).ToList();
+var errors = options.Validate().Concat(adminOptions.Validate()).Concat(respOptions.Validate()).Concat(decisionOptions.Validate()).ToList();
 if (errors.Count == 0)
 {
     // The configured views are checked against the configured schemas (the catalog checks them again when it creates them).
@@ -140,6 +141,8 @@ builder.WebHost.ConfigureKestrel(k =>
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(adminOptions);
 builder.Services.AddSingleton(respOptions);
+builder.Services.AddSingleton(decisionOptions);
+builder.Services.AddSingleton(sp => new DecisionLog(journal, decisionOptions));
 builder.Services.AddSingleton(journal);
 builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton(catalog);
@@ -182,6 +185,19 @@ app.MapSchemaEndpoints();
 app.MapSubscriptionEndpoints();
 app.MapConnectorEndpoints();
 app.MapAdminEndpoints(adminOptions);
+
+// The decision log's table exists before the first read can name a decision.
+try
+{
+    await app.Services.GetRequiredService<DecisionLog>().EnsureAsync(CancellationToken.None);
+}
+catch (System.Data.Common.DbException ex)
+{
+    Console.Error.WriteLine($"contextlake: the decision log beside the journal ({NodeOptions.Section}:Journal) cannot be prepared: {ex.Message}");
+    await app.DisposeAsync();
+    embeddedKafka?.Dispose();
+    return 2;
+}
 
 app.Logger.LogInformation("ContextLake node: journal {Provider}, HTTP {Urls}, Redis protocol {Resp}", options.Journal.Provider, options.Http.Urls,
     string.IsNullOrWhiteSpace(respOptions.Urls) ? "off" : respOptions.Urls);

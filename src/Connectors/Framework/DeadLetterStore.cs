@@ -47,12 +47,12 @@ public sealed class DeadLetterStore(JournalDatabase database)
             cmd.Transaction = tx;
             // A record read again after a crash is the same dead letter: keep one.
             cmd.CommandText = $"INSERT INTO {Table} (connector, stream, stream_offset, raw, reason, at) VALUES (@c, @s, @o, @r, @why, @at) ON CONFLICT DO NOTHING";
-            Add(cmd, "c", d.Connector);
-            Add(cmd, "s", d.Stream);
-            Add(cmd, "o", d.Offset);
-            Add(cmd, "r", d.Raw);
-            Add(cmd, "why", d.Reason);
-            Add(cmd, "at", database.Provider == JournalProvider.Sqlite ? d.At.UtcDateTime.ToString("O") : d.At);
+            cmd.AddParameter("c", d.Connector);
+            cmd.AddParameter("s", d.Stream);
+            cmd.AddParameter("o", d.Offset);
+            cmd.AddParameter("r", d.Raw);
+            cmd.AddParameter("why", d.Reason);
+            cmd.AddParameter("at", database.Provider == JournalProvider.Sqlite ? d.At.UtcDateTime.ToString("O") : d.At);
             await cmd.ExecuteNonQueryAsync(cancel);
         }
         await tx.CommitAsync(cancel);
@@ -66,7 +66,7 @@ public sealed class DeadLetterStore(JournalDatabase database)
         await EnsureTableAsync(conn, cancel);
         await using var cmd = conn.CreateCommand();
         cmd.CommandText = $"SELECT connector, stream, stream_offset, raw, reason, at FROM {Table} WHERE connector = @c ORDER BY id LIMIT {limit}";
-        Add(cmd, "c", connector);
+        cmd.AddParameter("c", connector);
         var list = new List<DeadLetter>();
         await using var r = await cmd.ExecuteReaderAsync(cancel);
         while (await r.ReadAsync(cancel))
@@ -89,15 +89,8 @@ public sealed class DeadLetterStore(JournalDatabase database)
         await EnsureTableAsync(conn, cancel);
         await using var cmd = conn.CreateCommand();
         cmd.CommandText = $"SELECT COUNT(*) FROM {Table} WHERE connector = @c";
-        Add(cmd, "c", connector);
+        cmd.AddParameter("c", connector);
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancel));
     }
 
-    private static void Add(DbCommand cmd, string name, object value)
-    {
-        var p = cmd.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value;
-        cmd.Parameters.Add(p);
-    }
 }

@@ -1,9 +1,11 @@
 // POST /v1/read: the decision read. Entities, view keys (windows included) and nearest-neighbour
 // searches of vector views, all answered at one epoch, so no two values in the answer disagree about
-// which events happened. And GET /v1/epoch.
+// which events happened. A read that names a decision is answered once it is recorded in the decision
+// log (Decisions/DecisionLog.cs), and GET /v1/decisions/{id} returns the record. And GET /v1/epoch.
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
+using ContextLake.Gateway.Decisions;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Problems;
 using ContextLake.Platform.Epochs;
@@ -11,12 +13,16 @@ using ContextLake.Platform.Hosting;
 
 namespace ContextLake.Gateway.Reads;
 
-public sealed record DecisionReadDoc(IReadOnlyList<ReadItemDoc> Reads, IReadOnlyList<string>? After, long? Epoch, string? Consistency, string? Timeout, string? At);
+public sealed record DecisionReadDoc(IReadOnlyList<ReadItemDoc> Reads, IReadOnlyList<string>? After, long? Epoch, string? Consistency, string? Timeout, string? At,
+    string? Decision = null, JsonElement? Labels = null);
 
 public sealed record ReadItemDoc(string? Entity, string? View, string? Key, string? Window,
     string? Similar = null, JsonElement? Vector = null, int? K = null, string? Where = null, bool? Exact = null);
 
-public sealed record DecisionReadResponse(EpochDoc Epoch, DateTimeOffset At, IReadOnlyList<object> Results);
+public sealed record DecisionReadResponse(EpochDoc Epoch, DateTimeOffset At, IReadOnlyList<object> Results, string? Decision = null);
+
+/// <summary>A recorded decision: when, at which epoch, what was asked (the request as sent) and what was answered.</summary>
+public sealed record DecisionDoc(string Id, DateTimeOffset RecordedAt, long Epoch, JsonElement Request, JsonElement Answer);
 
 public sealed record StreamDoc(long Committed, long Read, long Lag);
 
@@ -36,8 +42,15 @@ public static class DecisionReadEndpoints
             .Produces<DecisionReadResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status410Gone)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+        app.MapGet("/v1/decisions/{id}", GetDecision)
+            .WithName("GetDecision")
+            .WithSummary("A recorded decision: its read time, epoch, request (reads, read point, labels) and answer.")
+            .Produces<DecisionDoc>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGet("/v1/epoch", GetEpoch)
             .WithName("GetEpoch")
             .WithSummary("The latest committed epoch (or the first covering after=…, waiting up to timeout), with per-stream lag.")
@@ -72,7 +85,58 @@ public static class DecisionReadEndpoints
             (long)Math.Max(0, (DateTimeOffset.UtcNow - latest.CommittedAt).TotalMilliseconds), clock.Horizon.N, streams));
     }
 
-    private static async Task<IResult> Read(HttpRequest request, StateReader reader, EpochClock clock, NodeOptions options, CancellationToken cancel)
+    private static async Task<IResult> GetDecision(string id, DecisionLog log, CancellationToken cancel)
+    {
+        if (await log.FindAsync(id, cancel) is not { } d)
+            return new Problem(StatusCodes.Status404NotFound, "Unknown decision",
+                $"no decision '{id}' is recorded (never, or deleted after ContextLake:Decisions:Retention)").ToResult();
+        using var request = JsonDocument.Parse(d.Request);
+        using var answer = JsonDocument.Parse(d.Answer);
+        return Results.Ok(new DecisionDoc(d.Id, d.RecordedAt, d.Epoch, request.RootElement.Clone(), answer.RootElement.Clone()));
+    }
+
+    /// <summary>The decision a read names ("decision": id, "labels": {...}), or none; a bad one is a 400 naming the field.</summary>
+    private static (string? Id, Problem? Problem) ParseDecision(JsonElement root, DecisionOptions options)
+    {
+        static Problem Bad(string detail) => Problem.BadRequest("Invalid decision", detail);
+        string? id = null;
+        if (root.TryGetProperty("decision", out var d) && d.ValueKind != JsonValueKind.Null)
+        {
+            if (d.ValueKind != JsonValueKind.String || d.GetString() is not { Length: > 0 } s || s.Length > options.MaxIdLength || string.IsNullOrWhiteSpace(s))
+                return (null, Bad($"decision must be a string of 1 to {options.MaxIdLength} characters naming the decision " +
+                                  $"(setting {DecisionOptions.Section}:MaxIdLength), not {Clip(d.GetRawText())}"));
+            id = s;
+        }
+        if (root.TryGetProperty("labels", out var labels) && labels.ValueKind != JsonValueKind.Null)
+        {
+            if (id is null) return (null, Bad("labels describe a decision: name it with \"decision\": \"…\""));
+            if (labels.ValueKind != JsonValueKind.Object) return (null, Bad($"labels must be a JSON object, not {Clip(labels.GetRawText())}"));
+            var bytes = System.Text.Encoding.UTF8.GetByteCount(labels.GetRawText());
+            if (bytes > options.MaxLabelsBytes)
+                return (null, Bad($"labels take {bytes} bytes, more than {options.MaxLabelsBytes} (setting {DecisionOptions.Section}:MaxLabelsBytes)"));
+        }
+        return (id, null);
+    }
+
+    /// <summary>The recorded answer; a request sent again under its decision id gets the answer recorded the first time.</summary>
+    private static IResult Replay(HttpRequest request, DecisionOutcome outcome, string answer)
+    {
+        if (outcome == DecisionOutcome.Replayed) request.HttpContext.Response.Headers["Decision-Replayed"] = "true";
+        return Results.Text(answer, "application/json", System.Text.Encoding.UTF8);
+    }
+
+    private static string Clip(string text) => text.Length <= 80 ? text : text[..80] + "…";
+
+    /// <summary>The request as recorded (compact JSON) and its hash: the same request sent again is recognised by it.</summary>
+    private static (string Json, string Hash) Canonical(JsonElement root)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer)) root.WriteTo(writer);
+        return (System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(buffer.WrittenSpan)));
+    }
+
+    private static async Task<IResult> Read(HttpRequest request, StateReader reader, EpochClock clock, NodeOptions options, DecisionLog decisions,
+        DecisionOptions decisionOptions, Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancel)
     {
         if (request.ContentType is null || !request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
             return new Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
@@ -92,6 +156,8 @@ public static class DecisionReadEndpoints
         {
             var (parsed, problem) = Parse(doc.RootElement, options.Limits.MaxReadKeys);
             if (problem is not null) return problem.ToResult();
+            var (decision, decisionProblem) = ParseDecision(doc.RootElement, decisionOptions);
+            if (decisionProblem is not null) return decisionProblem.ToResult();
             var (req, items) = parsed!.Value;
 
             var (point, pointProblem) = await ReadPoints.ResolveAsync(req, clock, options, cancel);
@@ -118,7 +184,29 @@ public static class DecisionReadEndpoints
             foreach (var (index, search) in similar) answers[index] = await search;
             var failed = answers.FirstOrDefault(a => a.Problem is not null);
             if (failed.Problem is not null) return failed.Problem.ToResult();
-            return Results.Ok(new DecisionReadResponse(point!.ToDoc(), point.At, answers.Select(a => a.Result!).ToList()));
+            var response = new DecisionReadResponse(point!.ToDoc(), point.At, answers.Select(a => a.Result!).ToList(), decision);
+            if (decision is null) return Results.Ok(response);
+
+            // Recorded before it is answered: the answer the client acts on is the one on the record.
+            var answerJson = JsonSerializer.Serialize(response, json.Value.SerializerOptions);
+            var (requestJson, hash) = Canonical(doc.RootElement);
+            try
+            {
+                var (outcome, recorded) = await decisions.RecordAsync(
+                    new DecisionRecord(decision, DateTimeOffset.UtcNow, point.Epoch.N, hash, requestJson, answerJson), cancel);
+                return outcome switch
+                {
+                    DecisionOutcome.Conflict => new Problem(StatusCodes.Status409Conflict, "Decision already recorded",
+                        $"decision '{decision}' was recorded at {recorded.RecordedAt:O} with another request; a decision id names one request " +
+                        $"(GET /v1/decisions/{Uri.EscapeDataString(decision)} shows it)").ToResult(),
+                    _ => Replay(request, outcome, recorded.Answer),
+                };
+            }
+            catch (DecisionLogUnavailableException ex)
+            {
+                return new Problem(StatusCodes.Status503ServiceUnavailable, "Decision log unavailable",
+                    $"decision '{decision}' could not be recorded, so it is not answered: {ex.Message}").ToResult();
+            }
         }
     }
 

@@ -44,6 +44,27 @@ public sealed class JournalDatabase
         : new NpgsqlConnection(JournalConnectionString);
 
     /// <summary>
+    /// An open connection to a store of ContextLake's own beside the journal: on SQLite the file <paramref name="name"/>.db in
+    /// the journal's folder (WAL, with the journal's synchronous and busy timeout), so its writes never wait for the journal's
+    /// single writer; on PostgreSQL the journal's own database.
+    /// </summary>
+    public async Task<DbConnection> OpenBesideAsync(string name, CancellationToken cancel)
+    {
+        if (_options.Provider != JournalProvider.Sqlite)
+        {
+            var pg = new NpgsqlConnection(JournalConnectionString);
+            await pg.OpenAsync(cancel);
+            return pg;
+        }
+        var conn = new SqliteConnection($"Data Source={Path.Combine(Path.GetFullPath(_options.DataDirectory), name + ".db")};Pooling=True");
+        await conn.OpenAsync(cancel);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode=WAL; " + new SqliteConnections(_options.SqliteSynchronous).Pragmas;
+        await cmd.ExecuteNonQueryAsync(cancel);
+        return conn;
+    }
+
+    /// <summary>
     /// SQLite only: the journal, query and snapshot plugins' connections with <c>Journal:SqliteSynchronous</c> set as each
     /// opens (a connection setting that no connection string can carry); null for PostgreSQL.
     /// </summary>

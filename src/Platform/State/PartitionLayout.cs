@@ -48,8 +48,8 @@ public static class PartitionLayout
         await using (var insert = conn.CreateCommand())
         {
             insert.CommandText = $"INSERT INTO {Table} (setting, value) VALUES (@s, @v) ON CONFLICT DO NOTHING";
-            Add(insert, "s", Setting);
-            Add(insert, "v", state.Partitions.ToString(CultureInfo.InvariantCulture));
+            insert.AddParameter("s", Setting);
+            insert.AddParameter("v", state.Partitions.ToString(CultureInfo.InvariantCulture));
             await insert.ExecuteNonQueryAsync(cancel);
         }
         var recorded = (await RecordedAsync(conn, cancel))!;
@@ -64,7 +64,7 @@ public static class PartitionLayout
     {
         await using var read = conn.CreateCommand();
         read.CommandText = $"SELECT value FROM {Table} WHERE setting = @s";
-        Add(read, "s", Setting);
+        read.AddParameter("s", Setting);
         return await read.ExecuteScalarAsync(cancel) as string;
     }
 
@@ -74,15 +74,8 @@ public static class PartitionLayout
         cmd.CommandText = sqlite
             ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @t"
             : "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = @t";
-        Add(cmd, "t", table);
+        cmd.AddParameter("t", table);
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancel), CultureInfo.InvariantCulture) > 0;
     }
 
-    private static void Add(DbCommand cmd, string name, object value)
-    {
-        var p = cmd.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value;
-        cmd.Parameters.Add(p);
-    }
 }
