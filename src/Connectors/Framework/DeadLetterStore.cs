@@ -92,5 +92,4 @@ public sealed class DeadLetterStore(JournalDatabase database)
         cmd.AddParameter("c", connector);
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancel));
     }
-
 }

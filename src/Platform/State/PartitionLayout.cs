@@ -77,5 +77,4 @@ public static class PartitionLayout
         cmd.AddParameter("t", table);
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancel), CultureInfo.InvariantCulture) > 0;
     }
-
 }
