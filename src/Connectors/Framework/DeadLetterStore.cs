@@ -37,8 +37,7 @@ public sealed class DeadLetterStore(JournalDatabase database)
     public async Task WriteAsync(IReadOnlyList<DeadLetter> letters, CancellationToken cancel = default)
     {
         if (letters.Count == 0) return;
-        await using var conn = database.CreateConnection();
-        await conn.OpenAsync(cancel);
+        await using var conn = await database.OpenAsync(cancel);
         await EnsureTableAsync(conn, cancel);
         await using var tx = await conn.BeginTransactionAsync(cancel);
         foreach (var d in letters)
@@ -61,8 +60,7 @@ public sealed class DeadLetterStore(JournalDatabase database)
 
     public async Task<IReadOnlyList<DeadLetter>> ListAsync(string connector, int limit, CancellationToken cancel = default)
     {
-        await using var conn = database.CreateConnection();
-        await conn.OpenAsync(cancel);
+        await using var conn = await database.OpenAsync(cancel);
         await EnsureTableAsync(conn, cancel);
         await using var cmd = conn.CreateCommand();
         cmd.CommandText = $"SELECT connector, stream, stream_offset, raw, reason, at FROM {Table} WHERE connector = @c ORDER BY id LIMIT {limit}";
@@ -84,8 +82,7 @@ public sealed class DeadLetterStore(JournalDatabase database)
 
     public async Task<long> CountAsync(string connector, CancellationToken cancel = default)
     {
-        await using var conn = database.CreateConnection();
-        await conn.OpenAsync(cancel);
+        await using var conn = await database.OpenAsync(cancel);
         await EnsureTableAsync(conn, cancel);
         await using var cmd = conn.CreateCommand();
         cmd.CommandText = $"SELECT COUNT(*) FROM {Table} WHERE connector = @c";

@@ -38,35 +38,49 @@ public sealed class JournalDatabase
 
     public JournalProvider Provider => _options.Provider;
 
-    /// <summary>A new connection to the journal's database, for ContextLake's own tables (dead letters).</summary>
+    /// <summary>A new, unopened connection to the journal's database, without the node's connection settings (tests and tools).</summary>
     public DbConnection CreateConnection() => _options.Provider == JournalProvider.Sqlite
         ? new SqliteConnection(JournalConnectionString)
         : new NpgsqlConnection(JournalConnectionString);
+
+    /// <summary>
+    /// An open connection to the journal's database for ContextLake's own tables (partition layout, dead letters), with the
+    /// journal's connection settings on SQLite (<see cref="SqliteConnections"/>), as the plugins' connections have.
+    /// </summary>
+    public Task<DbConnection> OpenAsync(CancellationToken cancel) => _options.Provider == JournalProvider.Sqlite
+        ? OpenSqliteAsync(JournalConnectionString, "", cancel)
+        : OpenPostgresAsync(cancel);
 
     /// <summary>
     /// An open connection to a store of ContextLake's own beside the journal: on SQLite the file <paramref name="name"/>.db in
     /// the journal's folder (WAL, with the journal's synchronous and busy timeout), so its writes never wait for the journal's
     /// single writer; on PostgreSQL the journal's own database.
     /// </summary>
-    public async Task<DbConnection> OpenBesideAsync(string name, CancellationToken cancel)
+    public Task<DbConnection> OpenBesideAsync(string name, CancellationToken cancel) => _options.Provider == JournalProvider.Sqlite
+        ? OpenSqliteAsync($"Data Source={Path.Combine(Path.GetFullPath(_options.DataDirectory), name + ".db")};Pooling=True", "PRAGMA journal_mode=WAL; ", cancel)
+        : OpenPostgresAsync(cancel);
+
+    private async Task<DbConnection> OpenSqliteAsync(string connectionString, string pragmas, CancellationToken cancel)
     {
-        if (_options.Provider != JournalProvider.Sqlite)
-        {
-            var pg = new NpgsqlConnection(JournalConnectionString);
-            await pg.OpenAsync(cancel);
-            return pg;
-        }
-        var conn = new SqliteConnection($"Data Source={Path.Combine(Path.GetFullPath(_options.DataDirectory), name + ".db")};Pooling=True");
+        var conn = new SqliteConnection(connectionString);
         await conn.OpenAsync(cancel);
         await using var cmd = conn.CreateCommand();
-        cmd.CommandText = "PRAGMA journal_mode=WAL; " + new SqliteConnections(_options.SqliteSynchronous).Pragmas;
+        cmd.CommandText = pragmas + new SqliteConnections(_options.SqliteSynchronous).Pragmas;
         await cmd.ExecuteNonQueryAsync(cancel);
         return conn;
     }
 
+    private async Task<DbConnection> OpenPostgresAsync(CancellationToken cancel)
+    {
+        var conn = new NpgsqlConnection(JournalConnectionString);
+        await conn.OpenAsync(cancel);
+        return conn;
+    }
+
     /// <summary>
-    /// SQLite only: the journal, query and snapshot plugins' connections with <c>Journal:SqliteSynchronous</c> set as each
-    /// opens (a connection setting that no connection string can carry); null for PostgreSQL.
+    /// SQLite only: the journal, query and snapshot plugins' connections with <see cref="SqliteConnections"/>' settings
+    /// (<c>Journal:SqliteSynchronous</c> and the busy timeout) set as each opens, settings no connection string can carry;
+    /// null for PostgreSQL.
     /// </summary>
     public MultiDataOptionsSetup? PluginConnections()
     {
@@ -129,8 +143,7 @@ public sealed class JournalDatabase
     {
         try
         {
-            await using var conn = CreateConnection();
-            await conn.OpenAsync(cancel);
+            await using var conn = await OpenAsync(cancel);
             await using var cmd = conn.CreateCommand();
             cmd.CommandText = "SELECT 1";
             await cmd.ExecuteScalarAsync(cancel);

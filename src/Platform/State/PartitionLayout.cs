@@ -22,8 +22,7 @@ public static class PartitionLayout
     /// </summary>
     public static async Task<string?> VerifyAsync(JournalDatabase journal, StateOptions state, CancellationToken cancel = default)
     {
-        await using var conn = journal.CreateConnection();
-        await conn.OpenAsync(cancel);
+        await using var conn = await journal.OpenAsync(cancel);
         var sqlite = journal.Provider == JournalProvider.Sqlite;
 
         if (await TableExistsAsync(conn, sqlite, "journal", cancel))
