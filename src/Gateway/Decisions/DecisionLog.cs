@@ -32,6 +32,9 @@ public enum DecisionOutcome
 public sealed class DecisionLog : IAsyncDisposable
 {
     private const string Table = "contextlake_decisions";
+
+    /// <summary>The store beside the journal (<see cref="JournalDatabase.OpenBesideAsync"/>): decisions.db on SQLite.</summary>
+    private const string Store = "decisions";
     private const int MaxBatch = 512;
 
     private static readonly Counter Decisions = Metrics.CreateCounter(
@@ -53,13 +56,11 @@ public sealed class DecisionLog : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _writer;
     private readonly Task _sweeper;
-    private readonly bool _sqlite;
 
     public DecisionLog(JournalDatabase database, DecisionOptions options)
     {
         _database = database;
         _options = options;
-        _sqlite = database.Provider == JournalProvider.Sqlite;
         _writer = Task.Run(WriteLoopAsync);
         _sweeper = Task.Run(SweepLoopAsync);
     }
@@ -67,7 +68,7 @@ public sealed class DecisionLog : IAsyncDisposable
     /// <summary>Creates the table (once, at startup): a node that cannot do it does not start.</summary>
     public async Task EnsureAsync(CancellationToken cancel)
     {
-        await using var conn = await _database.OpenBesideAsync("decisions", cancel);
+        await using var conn = await _database.OpenBesideAsync(Store, cancel);
         await using var cmd = conn.CreateCommand();
         cmd.CommandText = $"""
             CREATE TABLE IF NOT EXISTS {Table} (
@@ -93,7 +94,7 @@ public sealed class DecisionLog : IAsyncDisposable
 
     public async Task<DecisionRecord?> FindAsync(string id, CancellationToken cancel)
     {
-        await using var conn = await _database.OpenBesideAsync("decisions", cancel);
+        await using var conn = await _database.OpenBesideAsync(Store, cancel);
         return await FindAsync(conn, null, id, cancel);
     }
 
@@ -123,7 +124,7 @@ public sealed class DecisionLog : IAsyncDisposable
                 while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next)) batch.Add(next);
                 try
                 {
-                    conn ??= await _database.OpenBesideAsync("decisions", CancellationToken.None);
+                    conn ??= await _database.OpenBesideAsync(Store, CancellationToken.None);
                     var outcomes = await WriteBatchAsync(conn, batch, CancellationToken.None);
                     for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(outcomes[i]);
                 }
@@ -186,7 +187,7 @@ public sealed class DecisionLog : IAsyncDisposable
                 await Task.Delay(_options.SweepEvery, _stop.Token);
                 try
                 {
-                    await using var conn = await _database.OpenBesideAsync("decisions", _stop.Token);
+                    await using var conn = await _database.OpenBesideAsync(Store, _stop.Token);
                     await using var cmd = conn.CreateCommand();
                     cmd.CommandText = $"DELETE FROM {Table} WHERE recorded_at_ms < @before";
                     cmd.AddParameter("before", (DateTimeOffset.UtcNow - _options.Retention).ToUnixTimeMilliseconds());
@@ -202,7 +203,6 @@ public sealed class DecisionLog : IAsyncDisposable
         {
         }
     }
-
 
     public async ValueTask DisposeAsync()
     {

@@ -7,6 +7,9 @@ public sealed record Problem(int Status, string Title, string Detail)
 
     public static Problem BadRequest(string title, string detail) => new(StatusCodes.Status400BadRequest, title, detail);
 
+    /// <summary>What a client sent, cut to 80 characters for quoting in an error.</summary>
+    public static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
+
     /// <summary>A body that is not JSON: where (line, byte) and why.</summary>
     public static Problem MalformedJson(System.Text.Json.JsonException ex)
     {

@@ -102,15 +102,15 @@ public static class DecisionReadEndpoints
         string? id = null;
         if (root.TryGetProperty("decision", out var d) && d.ValueKind != JsonValueKind.Null)
         {
-            if (d.ValueKind != JsonValueKind.String || d.GetString() is not { Length: > 0 } s || s.Length > options.MaxIdLength || string.IsNullOrWhiteSpace(s))
+            if (d.ValueKind != JsonValueKind.String || d.GetString() is not { } s || string.IsNullOrWhiteSpace(s) || s.Length > options.MaxIdLength)
                 return (null, Bad($"decision must be a string of 1 to {options.MaxIdLength} characters naming the decision " +
-                                  $"(setting {DecisionOptions.Section}:MaxIdLength), not {Clip(d.GetRawText())}"));
+                                  $"(setting {DecisionOptions.Section}:MaxIdLength), not {Problem.Shorten(d.GetRawText())}"));
             id = s;
         }
         if (root.TryGetProperty("labels", out var labels) && labels.ValueKind != JsonValueKind.Null)
         {
             if (id is null) return (null, Bad("labels describe a decision: name it with \"decision\": \"…\""));
-            if (labels.ValueKind != JsonValueKind.Object) return (null, Bad($"labels must be a JSON object, not {Clip(labels.GetRawText())}"));
+            if (labels.ValueKind != JsonValueKind.Object) return (null, Bad($"labels must be a JSON object, not {Problem.Shorten(labels.GetRawText())}"));
             var bytes = System.Text.Encoding.UTF8.GetByteCount(labels.GetRawText());
             if (bytes > options.MaxLabelsBytes)
                 return (null, Bad($"labels take {bytes} bytes, more than {options.MaxLabelsBytes} (setting {DecisionOptions.Section}:MaxLabelsBytes)"));
@@ -124,8 +124,6 @@ public static class DecisionReadEndpoints
         if (outcome == DecisionOutcome.Replayed) request.HttpContext.Response.Headers["Decision-Replayed"] = "true";
         return Results.Text(answer, "application/json", System.Text.Encoding.UTF8);
     }
-
-    private static string Clip(string text) => text.Length <= 80 ? text : text[..80] + "…";
 
     /// <summary>The request as recorded (compact JSON) and its hash: the same request sent again is recognised by it.</summary>
     private static (string Json, string Hash) Canonical(JsonElement root)

@@ -6,6 +6,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
 using ContextLake.Gateway.Admin;
+using ContextLake.Gateway.Problems;
 using ContextLake.Gateway.Reads;
 using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
@@ -78,7 +79,7 @@ public sealed class RespConnectionHandler(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            var name = RespKeys.Shorten(System.Text.Encoding.UTF8.GetString(args[0]));
+            var name = Problem.Shorten(System.Text.Encoding.UTF8.GetString(args[0]));
             log.LogError(ex, "RESP command {Command} failed", name);
             writer.Error($"ERR internal error answering '{name}': {ex.Message}");
             return true;

@@ -1,6 +1,7 @@
 // The Redis key syntax of ContextLake's state: view:<view>:<key> is a key of a view (credits of account a1 is
 // view:credits:a1) and entity:<type>:<id> an entity (entity:account:a1). View and type names have no ':', so
 // everything after the second ':' is the key or id, colons included.
+using ContextLake.Gateway.Problems;
 using ContextLake.Gateway.Reads;
 
 namespace ContextLake.Gateway.Resp;
@@ -20,12 +21,10 @@ public static class RespKeys
         var colon = rest.IndexOf(':');
         if (kind is null || colon <= 0 || colon == rest.Length - 1)
         {
-            problem = $"'{Shorten(key)}' is not a ContextLake key ({Syntax})";
+            problem = $"'{Problem.Shorten(key)}' is not a ContextLake key ({Syntax})";
             return null;
         }
         var (name, id) = (rest[..colon], rest[(colon + 1)..]);
         return kind == "view" ? new ViewStateRead(name, id, null, where) : new EntityStateRead(name, id, where);
     }
-
-    public static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
 }

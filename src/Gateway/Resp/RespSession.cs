@@ -100,7 +100,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
                 ok = false;
                 w.Error(Writes.Contains(name)
                     ? $"ERR ContextLake answers reads over the Redis protocol; '{name}' would write: send events with POST /v1/events or through a connector"
-                    : $"ERR unknown command '{RespKeys.Shorten(name)}', with args beginning with: {string.Join(" ", args.Skip(1).Take(3).Select(a => $"'{RespKeys.Shorten(a)}'"))}");
+                    : $"ERR unknown command '{Problem.Shorten(name)}', with args beginning with: {string.Join(" ", args.Skip(1).Take(3).Select(a => $"'{Problem.Shorten(a)}'"))}");
                 return true;
             }
             if (args.Length < arity.Min || (arity.Max >= 0 && args.Length > arity.Max))
@@ -167,7 +167,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
                     w.Map(0);
                     return (true, true);
                 }
-                w.Error($"ERR CONFIG {RespKeys.Shorten(args[1]).ToUpperInvariant()} is not supported: ContextLake is configured through its ContextLake:* settings");
+                w.Error($"ERR CONFIG {Problem.Shorten(args[1]).ToUpperInvariant()} is not supported: ContextLake is configured through its ContextLake:* settings");
                 return (true, false);
             case "CLUSTER":
                 w.Error("ERR This instance has cluster support disabled");
@@ -211,7 +211,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
             case "CONTEXTLAKE.CONSISTENCY":
                 if (args[1] is not ("committed" or "stale-ok"))
                 {
-                    w.Error($"ERR consistency '{RespKeys.Shorten(args[1])}' is not one of committed, stale-ok");
+                    w.Error($"ERR consistency '{Problem.Shorten(args[1])}' is not one of committed, stale-ok");
                     return (true, false);
                 }
                 _consistency = args[1];
@@ -221,7 +221,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
                 // Opt-in: clients that speak RESP3 do not all read attribute frames (redis-cli 7.0 stops at one).
                 if (args[1].ToUpperInvariant() is not ("ON" or "OFF"))
                 {
-                    w.Error($"ERR CONTEXTLAKE.ATTRIBUTES takes ON or OFF, not '{RespKeys.Shorten(args[1])}'");
+                    w.Error($"ERR CONTEXTLAKE.ATTRIBUTES takes ON or OFF, not '{Problem.Shorten(args[1])}'");
                     return (true, false);
                 }
                 if (args[1].Equals("ON", StringComparison.OrdinalIgnoreCase) && Protocol < 3)
@@ -235,7 +235,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
             case "CONTEXTLAKE.TIMEOUT":
                 if (!ReadPoints.TryParseDuration(args[1], out _))
                 {
-                    w.Error($"ERR timeout '{RespKeys.Shorten(args[1])}' is not a duration such as 500ms, 5s or 1m");
+                    w.Error($"ERR timeout '{Problem.Shorten(args[1])}' is not a duration such as 500ms, 5s or 1m");
                     return (true, false);
                 }
                 _timeout = args[1];
@@ -259,7 +259,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
         var reads = new List<StateRead>(keyCount);
         for (var i = 1; i <= keyCount; i++)
         {
-            if (RespKeys.Parse(args[i], $"'{RespKeys.Shorten(args[i])}'", out var problem) is not { } read)
+            if (RespKeys.Parse(args[i], $"'{Problem.Shorten(args[i])}'", out var problem) is not { } read)
             {
                 w.Error("ERR " + problem);
                 return false;
@@ -390,7 +390,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
             else if (args[i].Equals("SETNAME", StringComparison.OrdinalIgnoreCase) && i + 1 < args.Length) _name = args[++i];
             else
             {
-                w.Error($"ERR Syntax error in HELLO option '{RespKeys.Shorten(args[i])}'");
+                w.Error($"ERR Syntax error in HELLO option '{Problem.Shorten(args[i])}'");
                 return false;
             }
         }
@@ -464,7 +464,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
                 w.SimpleString("OK");
                 return true;
             default:
-                w.Error($"ERR unknown subcommand or wrong number of arguments for 'CLIENT {RespKeys.Shorten(args[1])}'");
+                w.Error($"ERR unknown subcommand or wrong number of arguments for 'CLIENT {Problem.Shorten(args[1])}'");
                 return false;
         }
     }
@@ -498,7 +498,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
                 w.Map(0);
                 return true;
             default:
-                w.Error($"ERR unknown subcommand '{RespKeys.Shorten(args[1])}'. Try COMMAND, COMMAND COUNT, COMMAND INFO, COMMAND LIST or COMMAND DOCS.");
+                w.Error($"ERR unknown subcommand '{Problem.Shorten(args[1])}'. Try COMMAND, COMMAND COUNT, COMMAND INFO, COMMAND LIST or COMMAND DOCS.");
                 return false;
         }
     }
@@ -559,7 +559,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
         {
             if (!StreamPosition.TryParse(a, out _))
             {
-                w.Error($"ERR after '{RespKeys.Shorten(a)}' is not a position of the form STREAM@OFFSET, e.g. http:writes@97 (or NONE)");
+                w.Error($"ERR after '{Problem.Shorten(a)}' is not a position of the form STREAM@OFFSET, e.g. http:writes@97 (or NONE)");
                 return false;
             }
             after.Add(a);
@@ -575,7 +575,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
         else if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) _pinned = n;
         else
         {
-            w.Error($"ERR epoch '{RespKeys.Shorten(value)}' is not a non-negative integer (or LATEST)");
+            w.Error($"ERR epoch '{Problem.Shorten(value)}' is not a non-negative integer (or LATEST)");
             return false;
         }
         w.SimpleString("OK");

@@ -15,9 +15,13 @@ public sealed class JournalDatabase
 {
     private readonly JournalOptions _options;
 
+    /// <summary>What every SQLite connection of the node gets as it opens, the plugins' and ContextLake's own.</summary>
+    private readonly SqliteConnections _sqliteSettings;
+
     public JournalDatabase(JournalOptions options)
     {
         _options = options;
+        _sqliteSettings = new SqliteConnections(options.SqliteSynchronous);
         if (options.Provider == JournalProvider.Sqlite)
         {
             var dir = Path.GetFullPath(options.DataDirectory);
@@ -65,7 +69,7 @@ public sealed class JournalDatabase
         var conn = new SqliteConnection(connectionString);
         await conn.OpenAsync(cancel);
         await using var cmd = conn.CreateCommand();
-        cmd.CommandText = pragmas + new SqliteConnections(_options.SqliteSynchronous).Pragmas;
+        cmd.CommandText = pragmas + _sqliteSettings.Pragmas;
         await cmd.ExecuteNonQueryAsync(cancel);
         return conn;
     }
@@ -85,8 +89,7 @@ public sealed class JournalDatabase
     public MultiDataOptionsSetup? PluginConnections()
     {
         if (_options.Provider != JournalProvider.Sqlite) return null;
-        var interceptor = new SqliteConnections(_options.SqliteSynchronous);
-        DataOptions For(string cs) => new DataOptions().UseConnectionString(ProviderName, cs).UseInterceptor(interceptor);
+        DataOptions For(string cs) => new DataOptions().UseConnectionString(ProviderName, cs).UseInterceptor(_sqliteSettings);
         var setup = new MultiDataOptionsSetup();
         setup.AddDataOptions("akka.persistence.journal.sql", For(JournalConnectionString));
         setup.AddDataOptions("akka.persistence.query.journal.sql", For(JournalConnectionString));
