@@ -170,10 +170,8 @@ public static class DecisionReadEndpoints
                 var where = $"reads[{i}]";
                 if (item.Similar is { } view)
                     similar.Add((i, reader.ReadSimilarAsync(view, item.Vector!.Value, item.K!.Value, item.Where, item.Exact ?? false, point!, where, cancel)));
-                else if (item.Entity is { } entity)
-                    state.Add((i, new EntityStateRead(entity[..entity.IndexOf('/')], entity[(entity.IndexOf('/') + 1)..], where)));
                 else
-                    state.Add((i, new ViewStateRead(item.View!, item.Key!, item.Window, where)));
+                    state.Add((i, StateReadOf(item, where)!));
             }
             var (results, problems) = await reader.ReadEachAsync(state.Select(s => s.Read).ToList(), point!, cancel);
             var answers = new (object? Result, Problem? Problem)[items.Count];
@@ -208,8 +206,14 @@ public static class DecisionReadEndpoints
         }
     }
 
+    /// <summary>The entity or view key read an item asks for; null for a similarity search.</summary>
+    internal static StateRead? StateReadOf(ReadItemDoc item, string where) =>
+        item.Entity is { } entity ? new EntityStateRead(entity[..entity.IndexOf('/')], entity[(entity.IndexOf('/') + 1)..], where)
+        : item.Similar is null ? new ViewStateRead(item.View!, item.Key!, item.Window, where)
+        : null;
+
     /// <summary>An entity answer names its entity as the request did; a view key answer is the key's document.</summary>
-    private static object Shape(ReadItemDoc item, object doc) => doc is EntityDoc e
+    internal static object Shape(ReadItemDoc item, object doc) => doc is EntityDoc e
         ? new { entity = item.Entity, e.Exists, e.State, e.Events, e.Applied }
         : doc;
 
@@ -245,7 +249,7 @@ public static class DecisionReadEndpoints
         return (new ReadItemDoc(null, null, null, null, view, vector.Clone(), k, where, exact), null);
     }
 
-    private static ((ReadPointRequest, List<ReadItemDoc>)?, Problem?) Parse(JsonElement root, int maxReads)
+    internal static ((ReadPointRequest, List<ReadItemDoc>)?, Problem?) Parse(JsonElement root, int maxReads)
     {
         static Problem Bad(string detail) => Problem.BadRequest("Invalid read", detail);
         if (root.ValueKind != JsonValueKind.Object) return (null, Bad("the body must be a JSON object {\"reads\": [...]}"));

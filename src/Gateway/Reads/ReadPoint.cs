@@ -1,4 +1,5 @@
-// Which epoch a read is answered at: the latest, epoch=N (410 when older than the history; one newer
+// Which epoch a read is answered at: the latest, epoch=N (older than the history: from the journal, 410 past
+// Epochs:Retention; one newer
 // than this node has seen is waited for, 504 after the timeout), after=STREAM@OFFSET (wait until committed; 504 after the timeout), or
 // consistency=stale-ok (never wait; say how old). Every value in one answer is read at this one epoch.
 using System.Globalization;
@@ -10,13 +11,21 @@ namespace ContextLake.Gateway.Reads;
 
 public sealed record ReadPointRequest(long? Epoch, IReadOnlyList<string> After, string? Consistency, string? Timeout, string? At);
 
-public sealed record EpochDoc(long N, IReadOnlyDictionary<string, long> Vector, DateTimeOffset CommittedAt, long? AgeMs);
+/// <param name="Served">"journal" when the answer was read from the journal (an epoch older than the partitions keep); absent when from memory.</param>
+public sealed record EpochDoc(long N, IReadOnlyDictionary<string, long> Vector, DateTimeOffset CommittedAt, long? AgeMs,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Served = null);
 
 /// <summary>The resolved read point: the epoch, and the time windowed views end at.</summary>
 public sealed record ReadPoint(Epoch Epoch, DateTimeOffset At, bool StaleOk)
 {
+    /// <summary>
+    /// Whether the answer is read from the journal: set when the epoch was resolved from the coordinator's journal, or by the
+    /// state reader once a partition no longer held the epoch for some key.
+    /// </summary>
+    public bool FromJournal { get; set; }
+
     public EpochDoc ToDoc() => new(Epoch.N, Epoch.Vector, Epoch.CommittedAt,
-        StaleOk ? (long)Math.Max(0, (DateTimeOffset.UtcNow - Epoch.CommittedAt).TotalMilliseconds) : null);
+        StaleOk ? (long)Math.Max(0, (DateTimeOffset.UtcNow - Epoch.CommittedAt).TotalMilliseconds) : null, FromJournal ? "journal" : null);
 }
 
 public static class ReadPoints
@@ -103,15 +112,20 @@ public static class ReadPoints
                         $"epoch {n} is newer than the latest committed epoch {clock.Latest.N} and was not committed within {timeout.TotalMilliseconds:0} ms (parameter timeout)"));
                 }
             }
+            // Older than this node's history: the coordinator's journal keeps each epoch for Epochs:Retention, and the
+            // partitions' journals answer it.
             var found = clock.Find(n);
+            var journaled = found is null;
+            found ??= await clock.FindJournaledAsync(n, cancel);
             if (found is null)
                 return (null, new Problem(StatusCodes.Status410Gone, "Epoch no longer readable",
-                    $"epoch {n} is older than the history horizon: the oldest readable epoch is {clock.Horizon.N} (setting ContextLake:Epochs:History, {options.Epochs.History})"));
+                    $"epoch {n} is older than what the journal keeps (setting ContextLake:Epochs:Retention, {options.Epochs.Retention}); " +
+                    $"this node holds epochs from {clock.Horizon.N} in memory (ContextLake:Epochs:History, {options.Epochs.History})"));
             epoch = found;
             var missing = positions.FirstOrDefault(p => !epoch.Covers(p.Stream, p.Offset));
             if (missing != default)
                 return (null, Problem.BadRequest("Invalid read", $"epoch {n} does not cover after={missing}"));
-            return (new ReadPoint(epoch, at ?? epoch.CommittedAt, false), null);
+            return (new ReadPoint(epoch, at ?? epoch.CommittedAt, false) { FromJournal = journaled }, null);
         }
 
         if (staleOk || positions.Count == 0)

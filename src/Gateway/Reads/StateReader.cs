@@ -1,7 +1,8 @@
 // Reads entities and view keys at a resolved read point, for every read endpoint (a decision read and a
 // single read answer the same way). The keys of a read are grouped by partition: a partition on this
 // node that has reached the read's epoch is read directly from its published versions (no ask); any
-// other is asked once for all of its keys. A key never written costs a lookup and nothing else.
+// other is asked once for all of its keys. A key never written costs a lookup and nothing else. An epoch the
+// partitions no longer hold is answered from the journal (StateReader.Journal.cs).
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
@@ -42,8 +43,8 @@ public sealed record EntityStateRead(string Type, string Id, string Where) : Sta
 
 public sealed record ViewStateRead(string View, string Key, string? Window, string Where) : StateRead(Where);
 
-public sealed class StateReader(
-    IRequiredActor<EntityRegion> entities, IRequiredActor<ViewRegion> views, IRequiredActor<VectorRegion> vectors,
+public sealed partial class StateReader(
+    ActorSystem system, IRequiredActor<EntityRegion> entities, IRequiredActor<ViewRegion> views, IRequiredActor<VectorRegion> vectors,
     ViewCatalog catalog, NodeOptions options, LocalPartitions local)
 {
     public async Task<(EntityDoc?, Problem?)> ReadEntityAsync(string type, string id, ReadPoint point, string where, CancellationToken cancel)
@@ -79,14 +80,22 @@ public sealed class StateReader(
                     Add(entityParts, KeyGroups.PartitionOf(key.ToString(), partitions), (i, key));
                     break;
                 case ViewStateRead v:
-                    var (read, view, viewProblem) = CheckView(v, point);
+                    var (read, view, viewProblem) = CheckView(v, point.At);
                     if ((problems[i] = viewProblem) is not null) continue;
                     Add(viewParts, new ViewKeyAddress(view!.Name, view.Incarnation, v.Key).PartitionOf(partitions), (i, read!, view));
                     break;
             }
         }
 
+        if (point.FromJournal)
+        {
+            var all = Enumerable.Range(0, reads.Count).Where(i => problems[i] is null).ToList();
+            if (all.Count > 0) await ReadFromJournalAsync(reads, all, point, results, problems, cancel);
+            return (results, problems);
+        }
+
         var n = point.Epoch.N;
+        var tooOld = new System.Collections.Concurrent.ConcurrentBag<int>();
         var work = new List<Task>();
         foreach (var (partition, keys) in entityParts)
         {
@@ -94,12 +103,12 @@ public sealed class StateReader(
             {
                 foreach (var (index, key) in keys)
                 {
-                    if (store.TryRead(key.ToString(), n, out var value) == ReadOutcome.TooOld) problems[index] = TooOld(point);
+                    if (store.TryRead(key.ToString(), n, out var value) == ReadOutcome.TooOld) tooOld.Add(index);
                     else results[index] = EntityDocOf(EntityReadResult.Of(key, value));
                 }
                 continue;
             }
-            work.Add(AskEntitiesAsync(partition, keys, point, results, problems, cancel));
+            work.Add(AskEntitiesAsync(partition, keys, point, results, problems, tooOld, cancel));
         }
         foreach (var (partition, keys) in viewParts)
         {
@@ -107,18 +116,20 @@ public sealed class StateReader(
             {
                 foreach (var (index, read, view) in keys)
                 {
-                    var values = ViewReads.Read(published.Store, published.Definitions, read, n);
-                    (results[index], problems[index]) = ViewDocOf(values, read, view, reads[index].Where, point);
+                    if (ViewReads.Read(published.Store, published.Definitions, read, n) is not { } values) tooOld.Add(index);
+                    else (results[index], problems[index]) = ViewDocOf(values, read, view, reads[index].Where);
                 }
                 continue;
             }
-            work.Add(AskViewsAsync(partition, keys, point, reads, results, problems, cancel));
+            work.Add(AskViewsAsync(partition, keys, point, reads, results, problems, tooOld, cancel));
         }
         await Task.WhenAll(work);
+        if (!tooOld.IsEmpty) await ReadFromJournalAsync(reads, tooOld.Order().ToList(), point, results, problems, cancel);
         return (results, problems);
     }
 
-    private async Task AskEntitiesAsync(int partition, List<(int Index, EntityKey Key)> keys, ReadPoint point, object?[] results, Problem?[] problems, CancellationToken cancel)
+    private async Task AskEntitiesAsync(int partition, List<(int Index, EntityKey Key)> keys, ReadPoint point, object?[] results, Problem?[] problems,
+        System.Collections.Concurrent.ConcurrentBag<int> tooOld, CancellationToken cancel)
     {
         try
         {
@@ -130,7 +141,7 @@ public sealed class StateReader(
                     for (var i = 0; i < keys.Count; i++) results[keys[i].Index] = EntityDocOf(r.Results[i]);
                     break;
                 case ReadTooOld:
-                    foreach (var (index, _) in keys) problems[index] = TooOld(point);
+                    foreach (var (index, _) in keys) tooOld.Add(index);
                     break;
                 default:
                     foreach (var (index, _) in keys) problems[index] = Unexpected($"entity partition {partition}", reply);
@@ -144,7 +155,7 @@ public sealed class StateReader(
     }
 
     private async Task AskViewsAsync(int partition, List<(int Index, ViewKeyRead Read, CatalogView View)> keys, ReadPoint point, IReadOnlyList<StateRead> reads,
-        object?[] results, Problem?[] problems, CancellationToken cancel)
+        object?[] results, Problem?[] problems, System.Collections.Concurrent.ConcurrentBag<int> tooOld, CancellationToken cancel)
     {
         try
         {
@@ -154,10 +165,10 @@ public sealed class StateReader(
             {
                 case ViewKeyReads r:
                     for (var i = 0; i < keys.Count; i++)
-                        (results[keys[i].Index], problems[keys[i].Index]) = ViewDocOf(r.Results[i], keys[i].Read, keys[i].View, reads[keys[i].Index].Where, point);
+                        (results[keys[i].Index], problems[keys[i].Index]) = ViewDocOf(r.Results[i], keys[i].Read, keys[i].View, reads[keys[i].Index].Where);
                     break;
                 case ReadTooOld:
-                    foreach (var (index, _, _) in keys) problems[index] = TooOld(point);
+                    foreach (var (index, _, _) in keys) tooOld.Add(index);
                     break;
                 default:
                     foreach (var (index, _, _) in keys) problems[index] = Unexpected($"view partition {partition}", reply);
@@ -179,7 +190,7 @@ public sealed class StateReader(
         return null;
     }
 
-    private (ViewKeyRead?, CatalogView?, Problem?) CheckView(ViewStateRead v, ReadPoint point)
+    private (ViewKeyRead?, CatalogView?, Problem?) CheckView(ViewStateRead v, DateTimeOffset at)
     {
         if (catalog.Find(v.View) is not { } view)
             return (null, null, new Problem(StatusCodes.Status404NotFound, "Unknown view",
@@ -197,12 +208,11 @@ public sealed class StateReader(
         }
         if (v.Key.Length == 0)
             return (null, null, Problem.BadRequest("Invalid read", $"{v.Where}: key must not be empty"));
-        return (new ViewKeyRead(view.Name, view.Incarnation, v.Key, point.At, span), view, null);
+        return (new ViewKeyRead(view.Name, view.Incarnation, v.Key, at, span), view, null);
     }
 
-    private (object?, Problem?) ViewDocOf(ViewKeyValues? values, ViewKeyRead read, CatalogView view, string where, ReadPoint point)
+    private static (object?, Problem?) ViewDocOf(ViewKeyValues values, ViewKeyRead read, CatalogView view, string where)
     {
-        if (values is null) return (null, TooOld(point));
         if (values.Refused is { } reason) return (null, Problem.BadRequest("Invalid read", $"{where}: {reason}"));
         if (values.Overflow is { } overflow) return (null, new Problem(StatusCodes.Status422UnprocessableEntity, "Aggregate overflow", $"{where}: {overflow}"));
         return (new ViewKeyDoc(read.View, read.Key, values.Values,
@@ -286,7 +296,8 @@ public sealed class StateReader(
         $"{where}: view {view.Name} is still backfilling from the journal ({view.Entry.BackfillDone} of {view.Entry.BackfillTotal} entity partitions done); see GET /v1/views/{view.Name}");
 
     private Problem TooOld(ReadPoint point) => new(StatusCodes.Status410Gone, "Epoch no longer readable",
-        $"epoch {point.Epoch.N} is older than the state kept (setting ContextLake:Epochs:History, {options.Epochs.History}, and what a partition holds since it last started)");
+        $"epoch {point.Epoch.N} is older than the vector partitions keep (setting ContextLake:Epochs:History, {options.Epochs.History}, and what a partition holds " +
+        "since it last started); similarity searches are not answered from the journal, entities and view keys are");
 
     private Problem NotReachable(string what) => new(StatusCodes.Status503ServiceUnavailable, "State not reachable",
         $"{what} did not answer within {options.Http.ReadTimeout.TotalSeconds:0.#}s (setting ContextLake:Http:ReadTimeout)");

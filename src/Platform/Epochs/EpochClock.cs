@@ -1,5 +1,6 @@
 // This node's replica of the committed epochs: the latest, and the history reads may ask for by number.
-// Shared by the gateway and the actors on this node; updated only by EpochReplica.
+// Shared by the gateway and the actors on this node; updated only by EpochReplica. An epoch older than the
+// history is looked up in the coordinator's journal (EpochHistory), once the platform's hosting has wired it.
 namespace ContextLake.Platform.Epochs;
 
 public sealed class EpochClock(TimeSpan history, int maxEpochs = 200_000)
@@ -22,6 +23,14 @@ public sealed class EpochClock(TimeSpan history, int maxEpochs = 200_000)
     public Epoch Horizon => _horizon;
 
     public TimeSpan History => history;
+
+    private volatile Func<long, CancellationToken, Task<Epoch?>>? _journaled;
+
+    /// <summary>Where epochs older than this node's history are found (the coordinator's journal, <see cref="EpochHistory"/>).</summary>
+    public void UseJournal(Func<long, CancellationToken, Task<Epoch?>> find) => _journaled = find;
+
+    /// <summary>Epoch <paramref name="n"/> from the journal, for an epoch older than this node's history; null when the journal no longer holds it.</summary>
+    public Task<Epoch?> FindJournaledAsync(long n, CancellationToken cancel) => _journaled?.Invoke(n, cancel) ?? Task.FromResult<Epoch?>(null);
 
     public void Advance(Epoch epoch)
     {

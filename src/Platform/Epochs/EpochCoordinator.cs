@@ -2,7 +2,8 @@
 // (n, V) as soon as something moved, at most one epoch per Epochs:PublishInterval (timed precisely, not on
 // the scheduler's 10 ms ticks), and while one epoch is being journaled the next one gathers what moves
 // meanwhile. Each epoch is journaled before it is published, so numbers and vectors never go backward,
-// across restarts and failovers too.
+// across restarts and failovers too. The records stay in the journal for Epochs:Retention (EpochHistory
+// reads them for epochs older than the in-memory history); after each snapshot the ones older than that go.
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
@@ -23,11 +24,16 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
         public static Due Instance { get; } = new();
     }
 
+    /// <summary>The newest record older than the retention (0: none), found after a snapshot.</summary>
+    private sealed record ExpiredThrough(long SequenceNr);
+
     /// <summary>How often stream lag is recomputed for the metrics when nothing else happens.</summary>
     private static readonly TimeSpan LagEvery = TimeSpan.FromMilliseconds(100);
 
     private readonly TimeSpan _interval;
     private readonly int _snapshotEvery;
+    private readonly TimeSpan _retention;
+    private bool _sweeping;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, long> _watermarks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _read = new(StringComparer.Ordinal);
@@ -38,10 +44,11 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
     private long _lastStarted;
     private IActorRef? _mediator;
 
-    public EpochCoordinator(TimeSpan interval, int snapshotEvery)
+    public EpochCoordinator(TimeSpan interval, int snapshotEvery, TimeSpan retention)
     {
         _interval = interval;
         _snapshotEvery = snapshotEvery;
+        _retention = retention;
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -74,15 +81,41 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
         });
         Command<GetLatestEpoch>(_ => Sender.Tell(_latest));
         Command<GetStreamPositions>(_ => Sender.Tell(new StreamPositions(_latest, new Dictionary<string, long>(_read), new Dictionary<string, DateTimeOffset>(_laggingSince))));
-        Command<SaveSnapshotSuccess>(ok => DeleteMessages(ok.Metadata.SequenceNr));
+        Command<SaveSnapshotSuccess>(ok => SweepExpired(ok.Metadata.SequenceNr));
+        Command<ExpiredThrough>(e =>
+        {
+            _sweeping = false;
+            if (e.SequenceNr > 0) DeleteMessages(e.SequenceNr);
+        });
+        Command<Status.Failure>(f =>
+        {
+            _sweeping = false;
+            _log.Warning(f.Cause, "finding epoch records older than Epochs:Retention failed; tried again after the next snapshot");
+        });
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "epoch snapshot failed"));
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(f => _log.Warning(f.Cause, "deleting old epoch records failed"));
     }
 
-    public override string PersistenceId => "epoch-coordinator";
+    public override string PersistenceId => EpochHistory.PersistenceId;
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>
+    /// Finds the newest epoch record (at or before the snapshot's) committed longer than Epochs:Retention ago: the records are
+    /// read oldest first and the scan stops at the first one still kept, so a sweep reads what expired since the last one.
+    /// </summary>
+    private void SweepExpired(long snapshotSequenceNr)
+    {
+        if (_sweeping) return;
+        _sweeping = true;
+        var cutoff = DateTimeOffset.UtcNow - _retention;
+        var system = Context.System;
+        EpochHistory.LastCommittedBeforeAsync(system, cutoff, snapshotSequenceNr, CancellationToken.None)
+            .ContinueWith(t => t.IsCompletedSuccessfully ? new ExpiredThrough(t.Result) : (object)new Status.Failure(t.Exception!.GetBaseException()),
+                TaskScheduler.Default)
+            .PipeTo(Self);
+    }
 
     private void ReportLag()
     {

@@ -102,6 +102,7 @@ public sealed class NodeOptions
         Check(Epochs.PublishInterval >= TimeSpan.FromMilliseconds(1) && Epochs.PublishInterval <= TimeSpan.FromSeconds(10),
             "Epochs:PublishInterval", $"{Epochs.PublishInterval} is outside 1 ms..10 s");
         Check(Epochs.History >= TimeSpan.FromSeconds(1), "Epochs:History", $"{Epochs.History} must be at least one second");
+        Check(Epochs.Retention >= Epochs.History, "Epochs:Retention", $"{Epochs.Retention} must be at least Epochs:History ({Epochs.History})");
         Check(Epochs.SnapshotEvery is >= 1, "Epochs:SnapshotEvery", $"{Epochs.SnapshotEvery} must be at least 1");
         Check(Subscriptions.MaxSubscribers is >= 0 and <= 100_000, "Subscriptions:MaxSubscribers", $"{Subscriptions.MaxSubscribers} is outside 0..100000");
         Check(Subscriptions.MaxLagEpochs is >= 1 and <= 1_000_000, "Subscriptions:MaxLagEpochs", $"{Subscriptions.MaxLagEpochs} is outside 1..1000000");
@@ -170,6 +171,12 @@ public sealed class EpochOptions
 
     /// <summary>How far back reads with epoch=N may go; state older than this is folded.</summary>
     public TimeSpan History { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long the coordinator's journal keeps each epoch's record (n, vector, time): an epoch=N read older than
+    /// <see cref="History"/> is answered from the journal while its record is kept, and is a 410 after.
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(1);
 
     public int SnapshotEvery { get; set; } = 1000;
 }

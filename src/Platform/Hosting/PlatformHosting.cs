@@ -51,10 +51,11 @@ public static class PlatformHosting
                 ShardOptionsFor())
             .WithSingleton<EpochCoordinatorKey>(
                 "epoch-coordinator",
-                JournaledSingleton.Props(Props.Create(() => new EpochCoordinator(options.Epochs.PublishInterval, options.Epochs.SnapshotEvery)), "coordinator"),
+                JournaledSingleton.Props(Props.Create(() => new EpochCoordinator(options.Epochs.PublishInterval, options.Epochs.SnapshotEvery, options.Epochs.Retention)), "coordinator"),
                 new ClusterSingletonOptions())
             .WithActors((system, registry) =>
             {
+                clock.UseJournal((n, cancel) => EpochHistory.FindAsync(system, n, cancel));
                 system.ActorOf(Props.Create(() => new EpochReplica(clock, registry.Get<EpochCoordinatorKey>())), "epoch-replica");
                 registry.Register<RunTrackerKey>(system.ActorOf(Props.Create(() =>
                     new RunTracker(registry.Get<EntityRegion>(), registry.Get<EpochCoordinatorKey>(), options.State, observer)), "run-tracker"));

@@ -55,7 +55,7 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
         Partition = int.TryParse(partitionId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : -1;
         Clock = clock;
         Options = options;
-        PersistenceId = $"{region}-{partitionId}";
+        PersistenceId = PartitionJournal.PersistenceIdOf(region, partitionId);
 
         Recover<SnapshotOffer>(offer =>
         {

@@ -188,7 +188,12 @@ public static class ViewReads
             return new ViewKeyValues(new Dictionary<string, System.Text.Json.JsonElement>(), null, null, 0, $"view {read.View} no longer exists");
         var address = new ViewKeyAddress(read.View, read.Incarnation, read.Key).ToString();
         var outcome = store.TryRead(address, n, out var aggregate);
-        if (outcome == ReadOutcome.TooOld) return null;
+        return outcome == ReadOutcome.TooOld ? null : Render(definition, aggregate, read);
+    }
+
+    /// <summary>A key's values from its aggregate (null: no row reached the key), wherever the aggregate came from.</summary>
+    public static ViewKeyValues Render(ViewDefinition definition, GroupAggregate? aggregate, ViewKeyRead read)
+    {
         try
         {
             var values = (aggregate ?? new GroupAggregate(definition)).Read(read.At, read.Span);

@@ -1,5 +1,6 @@
 // How a read chooses its epoch: read-your-writes with after=, as-of reads with epoch=N (waited for when
-// newer than the latest, 410 when older than the history), 504 when a position is not committed in time,
+// newer than the latest; older than the history, answered from the journal, 410 once Epochs:Retention has
+// removed the epoch's record), 504 when a position is not committed in time,
 // stale-ok with its age; and reads that name something wrong get a 4xx naming it.
 using System.Text.Json;
 using ContextLake.Platform.Hosting;
@@ -11,7 +12,12 @@ namespace ContextLake.Gateway.Tests.Epochs;
 public sealed class ReadPointSpecs : SqliteNodeLifetime
 {
     protected override IReadOnlyDictionary<string, string> Settings =>
-        new Dictionary<string, string> { ["ContextLake__Epochs__History"] = "00:00:02" };
+        new Dictionary<string, string>
+        {
+            ["ContextLake__Epochs__History"] = "00:00:02",
+            ["ContextLake__Epochs__Retention"] = "00:00:06",
+            ["ContextLake__Epochs__SnapshotEvery"] = "5",
+        };
 
     public override async Task InitializeAsync()
     {
@@ -56,7 +62,7 @@ public sealed class ReadPointSpecs : SqliteNodeLifetime
     }
 
     [Fact]
-    public async Task an_epoch_number_reads_the_past_until_it_leaves_the_history()
+    public async Task an_epoch_number_reads_the_past_from_memory_then_from_the_journal_until_its_retention()
     {
         var first = await Write("asof", 10);
         var (_, before) = await Node.GetJson($"v1/views/credits/asof?after=http:writes@{first}");
@@ -67,6 +73,7 @@ public sealed class ReadPointSpecs : SqliteNodeLifetime
         var (status, past) = await Node.GetJson($"v1/views/credits/asof?epoch={epoch}");
         Assert.Equal(200, status);
         Assert.Equal(10m, past.GetProperty("values").GetProperty("total").GetDecimal());
+        Assert.False(past.GetProperty("epoch").TryGetProperty("served", out _), $"read from memory, yet: {past}");
         var (_, now) = await Node.GetJson("v1/views/credits/asof");
         Assert.Equal(15m, now.GetProperty("values").GetProperty("total").GetDecimal());
 
@@ -75,8 +82,25 @@ public sealed class ReadPointSpecs : SqliteNodeLifetime
         Assert.Equal(504, newer);
         Assert.Contains("newer than the latest committed epoch", problem.GetProperty("detail").GetString());
 
-        // History is 2 s here: keep epochs moving until the old one falls out of it.
+        // History is 2 s here: keep epochs moving until the old one falls out of it; the journal answers it then, the same.
         var deadline = DateTime.UtcNow.AddSeconds(20);
+        JsonElement journaled;
+        do
+        {
+            await Write("other", 1);
+            await Task.Delay(200);
+            (status, journaled) = await Node.GetJson($"v1/views/credits/asof?epoch={epoch}");
+            Assert.Equal(200, status);
+        } while (!journaled.GetProperty("epoch").TryGetProperty("served", out _) && DateTime.UtcNow < deadline);
+        Assert.Equal("journal", journaled.GetProperty("epoch").GetProperty("served").GetString());
+        Assert.Equal(epoch, journaled.GetProperty("epoch").GetProperty("n").GetInt64());
+        Assert.Equal(past.GetProperty("epoch").GetProperty("vector").GetRawText(), journaled.GetProperty("epoch").GetProperty("vector").GetRawText());
+        Assert.Equal(past.GetProperty("values").GetRawText(), journaled.GetProperty("values").GetRawText());
+        var (_, entity) = await Node.GetJson($"v1/entities/transfer/none?epoch={epoch}");
+        Assert.Equal("journal", entity.GetProperty("epoch").GetProperty("served").GetString());
+
+        // Retention is 6 s and the coordinator sweeps after every 5 epochs: the epoch's record goes, and the read is a 410.
+        deadline = DateTime.UtcNow.AddSeconds(30);
         int gone;
         do
         {
@@ -85,7 +109,7 @@ public sealed class ReadPointSpecs : SqliteNodeLifetime
             (gone, problem) = await Node.GetJson($"v1/views/credits/asof?epoch={epoch}");
         } while (gone == 200 && DateTime.UtcNow < deadline);
         Assert.Equal(410, gone);
-        Assert.Contains($"epoch {epoch} is older than the history horizon", problem.GetProperty("detail").GetString());
+        Assert.Contains($"epoch {epoch} is older than what the journal keeps (setting ContextLake:Epochs:Retention", problem.GetProperty("detail").GetString());
     }
 
     [Fact]
