@@ -143,6 +143,7 @@ builder.Services.AddSingleton(adminOptions);
 builder.Services.AddSingleton(respOptions);
 builder.Services.AddSingleton(decisionOptions);
 builder.Services.AddSingleton(sp => new DecisionLog(journal, decisionOptions));
+builder.Services.AddSingleton<IDecisionChecker, JournalDecisionChecker>();
 builder.Services.AddSingleton(journal);
 builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton(catalog);

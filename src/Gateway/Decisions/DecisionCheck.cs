@@ -4,21 +4,27 @@
 // time, as the journal holds them now, late arrivals included (the effective-state check), with what
 // differs from the answer. A decision whose effective state differs is an "unexpected reconciliation delta".
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace ContextLake.Gateway.Decisions;
 
+[JsonConverter(typeof(JsonStringEnumConverter<CheckOutcome>))]
 public enum CheckOutcome
 {
     /// <summary>Replayed exactly, and the effective state at the read time is what was answered.</summary>
+    [JsonStringEnumMemberName("unchanged")]
     Unchanged,
 
     /// <summary>Replayed exactly, but events with an event time at or before the read time that the epoch did not commit change the answer.</summary>
+    [JsonStringEnumMemberName("changed")]
     Changed,
 
     /// <summary>A value recomputed at the decision's epoch differs from the value answered: a defect, reported loudly.</summary>
+    [JsonStringEnumMemberName("defect")]
     Defect,
 
     /// <summary>Nothing to check (the decision read only similarity searches), or its reads name what no longer exists.</summary>
+    [JsonStringEnumMemberName("not_checkable")]
     NotCheckable,
 }
 

@@ -1,0 +1,124 @@
+// Reconciles recorded decisions against the journal. A batch of decisions is checked together: the changes of
+// every key they read are collected in one pass over each partition's journal (StateReader.LoadFromJournalAsync),
+// then each decision's reads are answered twice from them: at the decision's epoch, as recorded with its answer
+// (the replay check: the answer must come out byte for byte, anything else is a defect), and over every event
+// whose event time is at or before the decision's read time, as the journal holds them now (the effective-state
+// check: what a decision made with every event of its past would have read). Similarity searches are not
+// reconciled; a decision that read only those is not checkable.
+using System.Text.Json;
+using ContextLake.Gateway.Reads;
+using ContextLake.Platform.Epochs;
+using Microsoft.Extensions.Options;
+
+namespace ContextLake.Gateway.Decisions;
+
+public sealed class JournalDecisionChecker(StateReader reader, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    : IDecisionChecker
+{
+    /// <summary>A recorded decision as the checks need it: its reads (similarity searches left out) and what each answered.</summary>
+    private sealed record Parsed(DecisionRecord Record, Epoch Epoch, DateTimeOffset ReadAt, List<(ReadItemDoc Item, StateRead Read, JsonElement Answered)> Reads);
+
+    public async Task<IReadOnlyList<DecisionCheck>> CheckAsync(IReadOnlyList<DecisionRecord> decisions, CancellationToken cancel)
+    {
+        var checks = new DecisionCheck?[decisions.Count];
+        var parsed = new List<(int Index, Parsed Decision)>();
+        for (var i = 0; i < decisions.Count; i++)
+        {
+            var (decision, problem) = Parse(decisions[i]);
+            if (decision is null) checks[i] = new DecisionCheck(decisions[i].Id, decisions[i].RecordedAt, decisions[i].Epoch, CheckOutcome.NotCheckable, [], problem);
+            else parsed.Add((i, decision));
+        }
+
+        var state = await reader.LoadFromJournalAsync(parsed.SelectMany(p => p.Decision.Reads.Select(r => r.Read)), eventTimes: true, cancel);
+        foreach (var (index, decision) in parsed) checks[index] = Check(state, decision);
+        return checks.Select(c => c!).ToList();
+    }
+
+    private DecisionCheck Check(JournalState state, Parsed decision)
+    {
+        var reads = decision.Reads.Select(r => r.Read).ToList();
+        var (replayed, replayProblems) = reader.ReadFromJournal(state, reads, new JournalCut.AtEpoch(decision.Epoch), decision.ReadAt);
+        var (effective, effectiveProblems) = reader.ReadFromJournal(state, reads, new JournalCut.ByEventTime(decision.ReadAt), decision.ReadAt);
+        var record = decision.Record;
+        if (replayProblems.Concat(effectiveProblems).FirstOrDefault(p => p is not null) is { } problem)
+            return new DecisionCheck(record.Id, decision.ReadAt, decision.Epoch.N, CheckOutcome.NotCheckable, [], $"{problem.Title}: {problem.Detail}");
+
+        var checks = new List<ReadCheck>(reads.Count);
+        for (var i = 0; i < reads.Count; i++)
+        {
+            var (item, read, answered) = decision.Reads[i];
+            var replay = Document(item, replayed[i]!);
+            var now = Document(item, effective[i]!);
+            var matches = JsonElement.DeepEquals(answered, replay);
+            var differences = new List<string>();
+            Differences(answered, now, "", differences);
+            checks.Add(new ReadCheck(read.Where, Describe(read), matches, answered, replay, now, differences));
+        }
+        var outcome = checks.Any(c => !c.ReplayMatches) ? CheckOutcome.Defect
+            : checks.Any(c => c.Differences.Count > 0) ? CheckOutcome.Changed
+            : CheckOutcome.Unchanged;
+        return new DecisionCheck(record.Id, decision.ReadAt, decision.Epoch.N, outcome, checks);
+    }
+
+    /// <summary>The read's answer as the decision read's response holds it.</summary>
+    private JsonElement Document(ReadItemDoc item, object doc) =>
+        JsonSerializer.SerializeToElement(DecisionReadEndpoints.Shape(item, doc), json.Value.SerializerOptions);
+
+    private static string Describe(StateRead read) => read switch
+    {
+        EntityStateRead e => $"entity {e.Type}/{e.Id}",
+        ViewStateRead { Window: { } w } v => $"view {v.View} key {v.Key} window {w}",
+        ViewStateRead v => $"view {v.View} key {v.Key}",
+        _ => read.Where,
+    };
+
+    /// <summary>
+    /// The paths ("state.limit", "values.count") where the effective answer differs from the answered one; the positions an entity
+    /// has applied ("applied") are left out: they say which offsets an epoch held, not what the state was.
+    /// </summary>
+    private static void Differences(JsonElement answered, JsonElement effective, string path, List<string> into)
+    {
+        if (path == "applied") return;
+        if (answered.ValueKind == JsonValueKind.Object && effective.ValueKind == JsonValueKind.Object)
+        {
+            var names = answered.EnumerateObject().Select(p => p.Name).Union(effective.EnumerateObject().Select(p => p.Name), StringComparer.Ordinal);
+            foreach (var name in names)
+            {
+                var sub = path.Length == 0 ? name : $"{path}.{name}";
+                if (!answered.TryGetProperty(name, out var a)) into.Add(sub);
+                else if (!effective.TryGetProperty(name, out var e)) into.Add(sub);
+                else Differences(a, e, sub, into);
+            }
+            return;
+        }
+        if (!JsonElement.DeepEquals(answered, effective)) into.Add(path.Length == 0 ? "(value)" : path);
+    }
+
+    /// <summary>The recorded request's reads and the recorded answer's epoch, read time and results; or why the decision cannot be checked.</summary>
+    private (Parsed?, string?) Parse(DecisionRecord record)
+    {
+        try
+        {
+            using var request = JsonDocument.Parse(record.Request);
+            using var answer = JsonDocument.Parse(record.Answer);
+            var (parsed, problem) = DecisionReadEndpoints.Parse(request.RootElement, int.MaxValue);
+            if (problem is not null) return (null, $"the recorded request does not parse as a read: {problem.Detail}");
+            var root = answer.RootElement;
+            var epochDoc = root.GetProperty("epoch");
+            var vector = epochDoc.GetProperty("vector").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64(), StringComparer.Ordinal);
+            var epoch = new Epoch(epochDoc.GetProperty("n").GetInt64(), vector, epochDoc.GetProperty("committedAt").GetDateTimeOffset());
+            var readAt = root.GetProperty("at").GetDateTimeOffset();
+            var results = root.GetProperty("results").EnumerateArray().Select(r => r.Clone()).ToList();
+            var items = parsed!.Value.Item2;
+            if (results.Count != items.Count) return (null, $"the recorded answer holds {results.Count} results for {items.Count} reads");
+            var reads = new List<(ReadItemDoc, StateRead, JsonElement)>();
+            for (var i = 0; i < items.Count; i++)
+                if (DecisionReadEndpoints.StateReadOf(items[i], $"reads[{i}]") is { } read) reads.Add((items[i], read, results[i]));
+            return reads.Count == 0 ? (null, "the decision read only similarity searches, which are not reconciled") : (new Parsed(record, epoch, readAt, reads), null);
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return (null, $"the record does not hold a decision read's request and answer: {ex.Message}");
+        }
+    }
+}
