@@ -6,6 +6,7 @@
 // check: what a decision made with every event of its past would have read). Similarity searches are not
 // reconciled; a decision that read only those is not checkable.
 using System.Text.Json;
+using ContextLake.Gateway.Problems;
 using ContextLake.Gateway.Reads;
 using ContextLake.Platform.Epochs;
 using Microsoft.Extensions.Options;
@@ -30,29 +31,28 @@ public sealed class JournalDecisionChecker(StateReader reader, IOptions<Microsof
         }
 
         var state = await reader.LoadFromJournalAsync(parsed.SelectMany(p => p.Decision.Reads.Select(r => r.Read)), eventTimes: true, cancel);
-        foreach (var (index, decision) in parsed) checks[index] = Check(state, decision);
+        var reads = parsed.Select(p => (IReadOnlyList<StateRead>)p.Decision.Reads.Select(r => r.Read).ToList()).ToList();
+        var replayed = reader.ReadFromJournal(state, parsed.Select((p, i) => new JournalAsk(reads[i], new JournalCut.AtEpoch(p.Decision.Epoch), p.Decision.ReadAt)).ToList());
+        var effective = reader.ReadFromJournal(state, parsed.Select((p, i) => new JournalAsk(reads[i], new JournalCut.ByEventTime(p.Decision.ReadAt), p.Decision.ReadAt)).ToList());
+        for (var i = 0; i < parsed.Count; i++) checks[parsed[i].Index] = Check(parsed[i].Decision, replayed[i], effective[i]);
         return checks.Select(c => c!).ToList();
     }
 
-    private DecisionCheck Check(JournalState state, Parsed decision)
+    private DecisionCheck Check(Parsed decision, (object?[] Results, Problem?[] Problems) replay, (object?[] Results, Problem?[] Problems) effective)
     {
-        var reads = decision.Reads.Select(r => r.Read).ToList();
-        var (replayed, replayProblems) = reader.ReadFromJournal(state, reads, new JournalCut.AtEpoch(decision.Epoch), decision.ReadAt);
-        var (effective, effectiveProblems) = reader.ReadFromJournal(state, reads, new JournalCut.ByEventTime(decision.ReadAt), decision.ReadAt);
         var record = decision.Record;
-        if (replayProblems.Concat(effectiveProblems).FirstOrDefault(p => p is not null) is { } problem)
+        if (replay.Problems.Concat(effective.Problems).FirstOrDefault(p => p is not null) is { } problem)
             return new DecisionCheck(record.Id, decision.ReadAt, decision.Epoch.N, CheckOutcome.NotCheckable, [], $"{problem.Title}: {problem.Detail}");
 
-        var checks = new List<ReadCheck>(reads.Count);
-        for (var i = 0; i < reads.Count; i++)
+        var checks = new List<ReadCheck>(decision.Reads.Count);
+        for (var i = 0; i < decision.Reads.Count; i++)
         {
             var (item, read, answered) = decision.Reads[i];
-            var replay = Document(item, replayed[i]!);
-            var now = Document(item, effective[i]!);
-            var matches = JsonElement.DeepEquals(answered, replay);
+            var replayed = Document(item, replay.Results[i]!);
+            var now = Document(item, effective.Results[i]!);
             var differences = new List<string>();
             Differences(answered, now, "", differences);
-            checks.Add(new ReadCheck(read.Where, Describe(read), matches, answered, replay, now, differences));
+            checks.Add(new ReadCheck(read.Where, Describe(read), JsonElement.DeepEquals(answered, replayed), answered, replayed, now, differences));
         }
         var outcome = checks.Any(c => !c.ReplayMatches) ? CheckOutcome.Defect
             : checks.Any(c => c.Differences.Count > 0) ? CheckOutcome.Changed
