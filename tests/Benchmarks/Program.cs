@@ -24,6 +24,7 @@ using ContextLake.Benchmarks.Support;
     ("subscriptions", ContextLake.Benchmarks.Subscriptions.SubscriptionScenario.RunAsync),
     ("cluster", ContextLake.Benchmarks.Cluster.ClusterScenario.RunAsync),
     ("overload", ContextLake.Benchmarks.Overload.OverloadScenario.RunAsync),
+    ("decisions", ReconciliationScenario.RunAsync),
 ];
 
 var quick = args.Contains("--quick");

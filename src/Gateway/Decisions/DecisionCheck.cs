@@ -24,7 +24,7 @@ public enum CheckOutcome
     Defect,
 
     /// <summary>Nothing to check (the decision read only similarity searches), or its reads name what no longer exists.</summary>
-    [JsonStringEnumMemberName("not_checkable")]
+    [JsonStringEnumMemberName("notCheckable")]
     NotCheckable,
 }
 
