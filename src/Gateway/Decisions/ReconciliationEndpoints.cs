@@ -61,23 +61,20 @@ public static class ReconciliationEndpoints
     private static async Task<IResult> StartAsync(HttpRequest request, Reconciliations jobs, DecisionOptions options, JsonSerializerOptions json,
         CancellationToken cancel)
     {
-        JsonDocument doc;
+        ((DateTimeOffset From, DateTimeOffset To) Range, Problem? Problem) parsed;
         try
         {
-            doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancel);
+            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancel);
+            parsed = ParseRange(doc.RootElement, options);
         }
         catch (JsonException ex)
         {
             return Problem.MalformedJson(ex).ToResult();
         }
-        using (doc)
-        {
-            var (range, problem) = ParseRange(doc.RootElement, options);
-            if (problem is not null) return problem.ToResult();
-            var job = jobs.Start(range.From, range.To);
-            request.HttpContext.Response.Headers.Location = $"/v1/reconciliations/{job.Id}";
-            return Results.Json(job.ToDoc(), json, statusCode: StatusCodes.Status202Accepted);
-        }
+        if (parsed.Problem is not null) return parsed.Problem.ToResult();
+        var job = jobs.Start(parsed.Range.From, parsed.Range.To);
+        request.HttpContext.Response.Headers.Location = $"/v1/reconciliations/{job.Id}";
+        return Results.Json(job.ToDoc(), json, statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>{"from": T, "to": T}: both ISO-8601 times, from before to, the range no longer than the decisions are kept.</summary>

@@ -27,13 +27,12 @@ public sealed record ReconciliationDoc(string Id, ReconciliationState State, Dat
     double? DeltaRate, double DecisionsPerSecond, string? Error, IReadOnlyList<DecisionCheck> Differing, long DifferingLeftOut);
 
 /// <summary>One job: its progress, updated by the job as batches are checked and read by requests at any time.</summary>
-public sealed class ReconciliationJob
+public sealed class ReconciliationJob(string id, DateTimeOffset from, DateTimeOffset to, int differingKept)
 {
     private readonly object _lock = new();
     private readonly CancellationTokenSource _cancel = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _started = Stopwatch.GetTimestamp();
-    private readonly int _differingKept;
     private readonly List<DecisionCheck> _differing = [];
     private ReconciliationState _state = ReconciliationState.Running;
     private long _total, _checked, _unchanged, _changed, _defects, _notCheckable, _leftOut;
@@ -41,17 +40,9 @@ public sealed class ReconciliationJob
     private TimeSpan? _took;
     private string? _error;
 
-    internal ReconciliationJob(string id, DateTimeOffset from, DateTimeOffset to, int differingKept)
-    {
-        Id = id;
-        From = from;
-        To = to;
-        _differingKept = differingKept;
-    }
-
-    public string Id { get; }
-    public DateTimeOffset From { get; }
-    public DateTimeOffset To { get; }
+    public string Id { get; } = id;
+    public DateTimeOffset From { get; } = from;
+    public DateTimeOffset To { get; } = to;
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     internal CancellationToken Cancellation => _cancel.Token;
@@ -102,7 +93,7 @@ public sealed class ReconciliationJob
                     default: _notCheckable++; break;
                 }
                 if (check.Outcome is not (CheckOutcome.Changed or CheckOutcome.Defect)) continue;
-                if (_differing.Count < _differingKept) _differing.Add(check);
+                if (_differing.Count < differingKept) _differing.Add(check);
                 else _leftOut++;
             }
         }
