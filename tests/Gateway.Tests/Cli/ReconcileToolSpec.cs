@@ -59,6 +59,24 @@ public sealed class ReconcileToolSpec() : JournalLifetime(JournalProvider.Sqlite
     }
 
     [Fact]
+    public async Task an_interrupted_reconcile_cancels_its_job_on_the_node()
+    {
+        var checker = new LabelledChecker { Gate = new CheckerGate { PassFirst = 1 } };
+        await using var node = await ReconciliationNode.StartAsync(Journal, checker, new DecisionOptions { ReconcileBatch = 2 });
+        for (var i = 0; i < 5; i++) await node.RecordAsync($"i-{i}", T0.AddMilliseconds(i), "unchanged");
+
+        using var tool = ToolProcess.Start(At(node), "reconcile", "--from", Iso(T0), "--to", Iso(T0.AddMinutes(1)));
+        await Eventually(() => tool.Output.Contains("2 of 5", StringComparison.Ordinal), () => $"no progress line:\n{tool.Output}\n{tool.Error}");
+        tool.Interrupt();
+
+        Assert.Equal(1, await tool.WaitAsync(TimeSpan.FromSeconds(30)));
+        var id = System.Text.RegularExpressions.Regex.Match(tool.Error, "interrupted: reconciliation ([0-9a-f]{16}) cancelled").Groups[1].Value;
+        Assert.True(id.Length > 0, tool.Error);
+        var (_, job) = await node.Http.GetJson($"v1/reconciliations/{id}");
+        Assert.Equal(("cancelled", 2L), (job.GetProperty("state").GetString(), job.GetProperty("checked").GetInt64()));
+    }
+
+    [Fact]
     public async Task reconcile_without_defects_ends_with_0_and_json_prints_the_job_document()
     {
         await using var node = await ReconciliationNode.StartAsync(Journal, new LabelledChecker());
