@@ -4,16 +4,19 @@
 // first differing decisions with their checks. Jobs live in this node's memory only: the last finished ones and every
 // running one are kept, and a restart forgets them (the decisions stay in the log; start the job again).
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 using Prometheus;
 
 namespace ContextLake.Gateway.Decisions;
 
+/// <summary>Written as its word wherever it is serialized, so the OpenAPI document names the words too.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ReconciliationState>))]
 public enum ReconciliationState
 {
-    Running,
-    Done,
-    Failed,
-    Cancelled,
+    [JsonStringEnumMemberName("running")] Running,
+    [JsonStringEnumMemberName("done")] Done,
+    [JsonStringEnumMemberName("failed")] Failed,
+    [JsonStringEnumMemberName("cancelled")] Cancelled,
 }
 
 /// <summary>
