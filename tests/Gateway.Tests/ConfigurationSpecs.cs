@@ -16,6 +16,7 @@ public sealed class ConfigurationSpecs
         { "ContextLake__Admin__Token", "short", "ContextLake:Admin:Token" },
         { "ContextLake__Resp__Urls", "redis-host", "ContextLake:Resp:Urls" },
         { "ContextLake__Resp__MaxKeysPerCommand", "0", "ContextLake:Resp:MaxKeysPerCommand" },
+        { "ContextLake__Decisions__ReconcileBatch", "0", "ContextLake:Decisions:ReconcileBatch" },
     };
 
     [Fact]

@@ -12,13 +12,17 @@ public static class NodeClient
     /// Posts with "Expect: 100-continue", as curl does for large bodies, so a body refused for its size
     /// gets its answer before it is sent.
     /// </summary>
-    public static async Task<(int Status, JsonElement Body, string? ContentType)> PostJson(this NodeProcess node, string path, string json, string contentType = "application/json")
+    public static Task<(int Status, JsonElement Body, string? ContentType)> PostJson(this NodeProcess node, string path, string json, string contentType = "application/json") =>
+        node.Http.PostJson(path, json, contentType);
+
+    /// <summary>As <see cref="PostJson(NodeProcess, string, string, string)"/>, with any client (an in-process host's).</summary>
+    public static async Task<(int Status, JsonElement Body, string? ContentType)> PostJson(this HttpClient http, string path, string json, string contentType = "application/json")
     {
         using var content = new StringContent(json, Encoding.UTF8);
         content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
         request.Headers.ExpectContinue = json.Length > 1024 * 1024;
-        using var response = await node.Http.SendAsync(request);
+        using var response = await http.SendAsync(request);
         return ((int)response.StatusCode, await Body(response), response.Content.Headers.ContentType?.MediaType);
     }
 
@@ -29,15 +33,19 @@ public static class NodeClient
         return ((int)response.StatusCode, await Body(response));
     }
 
-    public static async Task<(int Status, JsonElement Body)> DeleteJson(this NodeProcess node, string path)
+    public static Task<(int Status, JsonElement Body)> DeleteJson(this NodeProcess node, string path) => node.Http.DeleteJson(path);
+
+    public static async Task<(int Status, JsonElement Body)> DeleteJson(this HttpClient http, string path)
     {
-        using var response = await node.Http.DeleteAsync(path);
+        using var response = await http.DeleteAsync(path);
         return ((int)response.StatusCode, await Body(response));
     }
 
-    public static async Task<(int Status, JsonElement Body)> GetJson(this NodeProcess node, string path)
+    public static Task<(int Status, JsonElement Body)> GetJson(this NodeProcess node, string path) => node.Http.GetJson(path);
+
+    public static async Task<(int Status, JsonElement Body)> GetJson(this HttpClient http, string path)
     {
-        using var response = await node.Http.GetAsync(path);
+        using var response = await http.GetAsync(path);
         return ((int)response.StatusCode, await Body(response));
     }
 

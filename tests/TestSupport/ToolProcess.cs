@@ -1,6 +1,8 @@
 // The contextlake operations tool as a user runs it: the built contextlake.dll in its own process,
-// its standard output and error captured, its exit code awaited (or read while it still runs, for tail).
+// its standard output and error captured, its exit code awaited (or read while it still runs, for tail), and
+// interrupted as Ctrl-C would (SIGINT).
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace ContextLake.Testing;
@@ -47,6 +49,12 @@ public sealed class ToolProcess : IDisposable
         }
         return new ToolProcess(Process.Start(info) ?? throw new InvalidOperationException("could not start the contextlake tool"));
     }
+
+    /// <summary>SIGINT, what Ctrl-C sends.</summary>
+    public void Interrupt() => _ = SysKill(_process.Id, 2);
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SysKill(int pid, int signal);
 
     /// <summary>Waits for the tool to end; a tool still running after the timeout is killed and the test fails.</summary>
     public async Task<int> WaitAsync(TimeSpan timeout)

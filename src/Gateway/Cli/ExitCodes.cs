@@ -16,6 +16,9 @@ public static class ExitCodes
 
     /// <summary>The node refused the credentials: no token, a wrong token (401), or admin is loopback-only (403).</summary>
     public const int Unauthorized = 4;
+
+    /// <summary>reconcile found a defect: a value recomputed at a decision's epoch is not the value that decision was answered.</summary>
+    public const int Defects = 5;
 }
 
 /// <summary>Ends a command with an exit code and a message for standard error.</summary>

@@ -1,4 +1,4 @@
-// The command tree (cluster, sharding, epoch, views, connectors) and the global options every command
+// The command tree (cluster, sharding, epoch, views, connectors, reconcile) and the global options every command
 // takes; usage errors end with exit code 2 before anything is sent.
 using System.CommandLine;
 using System.CommandLine.Parsing;
@@ -44,7 +44,7 @@ public static class ToolCommands
     public static RootCommand Build()
     {
         var root = new RootCommand("contextlake: operate a ContextLake cluster over its admin and /v1 APIs. " +
-            "Exit codes: 0 ok, 1 the operation failed or was refused, 2 usage error, 3 node unreachable, 4 unauthorized.");
+            "Exit codes: 0 ok, 1 the operation failed or was refused, 2 usage error, 3 node unreachable, 4 unauthorized, 5 reconcile found defects.");
         root.Options.Add(Url);
         root.Options.Add(Token);
         root.Options.Add(Json);
@@ -58,6 +58,7 @@ public static class ToolCommands
         root.Subcommands.Add(DataCommands.Epoch());
         root.Subcommands.Add(DataCommands.Views());
         root.Subcommands.Add(DataCommands.Connectors());
+        root.Subcommands.Add(ReconcileCommands.Build());
         return root;
     }
 

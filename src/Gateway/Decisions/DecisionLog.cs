@@ -204,6 +204,59 @@ public sealed class DecisionLog : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The decisions recorded at or after <paramref name="from"/> and before <paramref name="to"/>, in (recorded time, id) order,
+    /// at most <paramref name="limit"/>, starting after <paramref name="after"/> (the last of the previous page; null for the first).
+    /// The page goes on from the previous one's last time and id, not from its row, so a decision the sweeper deleted in between
+    /// loses no place.
+    /// </summary>
+    public async Task<IReadOnlyList<DecisionRecord>> ListAsync(DateTimeOffset from, DateTimeOffset to, DecisionRecord? after, int limit,
+        CancellationToken cancel)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var conn = await _database.OpenBesideAsync(Store, cancel);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT id, recorded_at_ms, epoch, request_hash, request, answer FROM {Table} " +
+                          "WHERE recorded_at_ms >= @from AND recorded_at_ms < @to" +
+                          (after is null ? "" : " AND (recorded_at_ms > @after_at OR (recorded_at_ms = @after_at AND id > @after_id))") +
+                          " ORDER BY recorded_at_ms, id LIMIT @limit";
+        AddRange(cmd, from, to);
+        if (after is not null)
+        {
+            cmd.AddParameter("after_at", after.RecordedAt.ToUnixTimeMilliseconds());
+            cmd.AddParameter("after_id", after.Id);
+        }
+        cmd.AddParameter("limit", limit);
+        var page = new List<DecisionRecord>(Math.Min(limit, 1024));
+        await using var r = await cmd.ExecuteReaderAsync(cancel);
+        while (await r.ReadAsync(cancel))
+            page.Add(new DecisionRecord(r.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)), r.GetInt64(2), r.GetString(3),
+                r.GetString(4), r.GetString(5)));
+        return page;
+    }
+
+    /// <summary>How many decisions are recorded at or after <paramref name="from"/> and before <paramref name="to"/>.</summary>
+    public async Task<long> CountAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancel)
+    {
+        await using var conn = await _database.OpenBesideAsync(Store, cancel);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT COUNT(*) FROM {Table} WHERE recorded_at_ms >= @from AND recorded_at_ms < @to";
+        AddRange(cmd, from, to);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancel), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// [from, to) in the table's milliseconds: a time between two milliseconds rounds up at both ends, so a decision recorded at
+    /// millisecond m is inside exactly when from &lt;= m &lt; to.
+    /// </summary>
+    private static void AddRange(DbCommand cmd, DateTimeOffset from, DateTimeOffset to)
+    {
+        static long CeilingMs(DateTimeOffset t) =>
+            t.ToUnixTimeMilliseconds() + (t.UtcTicks % TimeSpan.TicksPerMillisecond == 0 ? 0 : 1);
+        cmd.AddParameter("from", CeilingMs(from));
+        cmd.AddParameter("to", CeilingMs(to));
+    }
+
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
