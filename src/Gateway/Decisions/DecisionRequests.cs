@@ -39,10 +39,9 @@ public static class DecisionRequests
             using var doc = JsonDocument.Parse(text);
             labels = doc.RootElement.Clone();
         }
-        catch (JsonException ex)
+        catch (JsonException)
         {
-            var cut = ex.Message.IndexOf(" Path:", StringComparison.Ordinal);
-            return (null, $"labels must be a JSON object, not '{Problem.Shorten(text)}' ({(cut > 0 ? ex.Message[..cut] : ex.Message)})");
+            return (null, $"labels must be a JSON object, not '{Problem.Shorten(text)}', which is not JSON");
         }
         return LabelsProblem(labels, options) is { } problem ? (null, problem) : (labels, null);
     }
