@@ -20,15 +20,7 @@ public sealed class RespDecisionSpec(SqliteNodeFixture fixture) : IClassFixture<
 {
     private NodeProcess Node => fixture.Node;
 
-    private async Task<long> Deposit(string account, decimal amount)
-    {
-        var (status, body, _) = await Node.PostJson("v1/events", NodeClient.Events(new
-        {
-            type = "transfer", id = Guid.NewGuid().ToString("N"), data = new { from_account = "bank", to_account = account, amount },
-        }));
-        Assert.True(status == 200, $"write answered {status}: {body}");
-        return body.GetProperty("last").GetInt64();
-    }
+    private Task<long> Deposit(string account, decimal amount) => Bank.DepositAsync(Node, account, amount);
 
     private async Task<ConnectionMultiplexer> Connect(string protocol = "resp2") =>
         await ConnectionMultiplexer.ConnectAsync($"{Node.RespEndpoint},protocol={protocol},connectTimeout=10000");
