@@ -102,35 +102,22 @@ public static class DecisionReadEndpoints
         string? id = null;
         if (root.TryGetProperty("decision", out var d) && d.ValueKind != JsonValueKind.Null)
         {
-            if (d.ValueKind != JsonValueKind.String || d.GetString() is not { } s || string.IsNullOrWhiteSpace(s) || s.Length > options.MaxIdLength)
-                return (null, Bad($"decision must be a string of 1 to {options.MaxIdLength} characters naming the decision " +
-                                  $"(setting {DecisionOptions.Section}:MaxIdLength), not {Problem.Shorten(d.GetRawText())}"));
-            id = s;
+            id = d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            if (DecisionRequests.IdProblem(id, "decision", d.GetRawText(), options) is { } idProblem) return (null, Bad(idProblem));
         }
         if (root.TryGetProperty("labels", out var labels) && labels.ValueKind != JsonValueKind.Null)
         {
             if (id is null) return (null, Bad("labels describe a decision: name it with \"decision\": \"…\""));
-            if (labels.ValueKind != JsonValueKind.Object) return (null, Bad($"labels must be a JSON object, not {Problem.Shorten(labels.GetRawText())}"));
-            var bytes = System.Text.Encoding.UTF8.GetByteCount(labels.GetRawText());
-            if (bytes > options.MaxLabelsBytes)
-                return (null, Bad($"labels take {bytes} bytes, more than {options.MaxLabelsBytes} (setting {DecisionOptions.Section}:MaxLabelsBytes)"));
+            if (DecisionRequests.LabelsProblem(labels, options) is { } labelsProblem) return (null, Bad(labelsProblem));
         }
         return (id, null);
     }
 
     /// <summary>The recorded answer; a request sent again under its decision id gets the answer recorded the first time.</summary>
-    private static IResult Replay(HttpRequest request, DecisionOutcome outcome, string answer)
+    private static IResult Replay(HttpRequest request, bool replayed, string answer)
     {
-        if (outcome == DecisionOutcome.Replayed) request.HttpContext.Response.Headers["Decision-Replayed"] = "true";
+        if (replayed) request.HttpContext.Response.Headers["Decision-Replayed"] = "true";
         return Results.Text(answer, "application/json", System.Text.Encoding.UTF8);
-    }
-
-    /// <summary>The request as recorded (compact JSON) and its hash: the same request sent again is recognised by it.</summary>
-    private static (string Json, string Hash) Canonical(JsonElement root)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer)) root.WriteTo(writer);
-        return (System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(buffer.WrittenSpan)));
     }
 
     private static async Task<IResult> Read(HttpRequest request, StateReader reader, EpochClock clock, NodeOptions options, DecisionLog decisions,
@@ -185,24 +172,9 @@ public static class DecisionReadEndpoints
 
             // Recorded before it is answered: the answer the client acts on is the one on the record.
             var answerJson = JsonSerializer.Serialize(response, json.Value.SerializerOptions);
-            var (requestJson, hash) = Canonical(doc.RootElement);
-            try
-            {
-                var (outcome, recorded) = await decisions.RecordAsync(
-                    new DecisionRecord(decision, DateTimeOffset.UtcNow, point.Epoch.N, hash, requestJson, answerJson), cancel);
-                return outcome switch
-                {
-                    DecisionOutcome.Conflict => new Problem(StatusCodes.Status409Conflict, "Decision already recorded",
-                        $"decision '{decision}' was recorded at {recorded.RecordedAt:O} with another request; a decision id names one request " +
-                        $"(GET /v1/decisions/{Uri.EscapeDataString(decision)} shows it)").ToResult(),
-                    _ => Replay(request, outcome, recorded.Answer),
-                };
-            }
-            catch (DecisionLogUnavailableException ex)
-            {
-                return new Problem(StatusCodes.Status503ServiceUnavailable, "Decision log unavailable",
-                    $"decision '{decision}' could not be recorded, so it is not answered: {ex.Message}").ToResult();
-            }
+            var (recorded, replayed, recordProblem) = await decisions.DecideAsync(
+                decision, point.Epoch.N, DecisionRequests.Request(doc.RootElement.WriteTo), answerJson, cancel);
+            return recordProblem is not null ? recordProblem.ToResult() : Replay(request, replayed, recorded!.Answer);
         }
     }
 

@@ -6,6 +6,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
 using ContextLake.Gateway.Admin;
+using ContextLake.Gateway.Decisions;
 using ContextLake.Gateway.Problems;
 using ContextLake.Gateway.Reads;
 using ContextLake.Platform.Epochs;
@@ -14,7 +15,8 @@ using ContextLake.Platform.Hosting;
 namespace ContextLake.Gateway.Resp;
 
 public sealed class RespConnectionHandler(
-    StateReader reader, EpochClock clock, NodeOptions options, RespOptions resp, AdminOptions admin, ILogger<RespConnectionHandler> log) : ConnectionHandler
+    StateReader reader, EpochClock clock, NodeOptions options, RespOptions resp, AdminOptions admin, DecisionLog decisions, DecisionOptions decisionOptions,
+    ILogger<RespConnectionHandler> log) : ConnectionHandler
 {
     private static long _nextId;
 
@@ -23,7 +25,7 @@ public sealed class RespConnectionHandler(
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var writer = new RespWriter(output);
-        var session = new RespSession(Interlocked.Increment(ref _nextId), reader, clock, options, resp, admin);
+        var session = new RespSession(Interlocked.Increment(ref _nextId), reader, clock, options, resp, admin, decisions, decisionOptions);
         var closing = connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, closing?.ConnectionClosedRequested ?? CancellationToken.None);
         var cancel = stop.Token;

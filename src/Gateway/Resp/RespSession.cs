@@ -1,15 +1,17 @@
 // One Redis protocol connection: its protocol version (HELLO), whether it is authenticated (AUTH with the admin
 // token, when one is set), its read point (CONTEXTLAKE.AFTER / AT / CONSISTENCY / TIMEOUT, like the HTTP read's
-// after, epoch, consistency and timeout) and the epoch of its last answer (CONTEXTLAKE.EPOCH). It answers the reads
-// GET, MGET, HGET, HMGET, HGETALL and EXISTS, each at one committed epoch, and what clients send to connect; a
-// write or an unknown command gets an error naming it, never a disconnect. In RESP3, CONTEXTLAKE.ATTRIBUTES ON puts
-// the epoch before every read's reply as an attribute (|1 epoch N).
+// after, epoch, consistency and timeout), the epoch of its last answer (CONTEXTLAKE.EPOCH) and the decision its next
+// read is (CONTEXTLAKE.DECISION, RespSession.Decisions.cs). It answers the reads GET, MGET, HGET, HMGET, HGETALL and
+// EXISTS, each at one committed epoch, and what clients send to connect; a write or an unknown command gets an error
+// naming it, never a disconnect. In RESP3, CONTEXTLAKE.ATTRIBUTES ON puts the epoch before every read's reply as an
+// attribute (|1 epoch N).
 using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ContextLake.Gateway.Admin;
+using ContextLake.Gateway.Decisions;
 using ContextLake.Gateway.Problems;
 using ContextLake.Gateway.Reads;
 using ContextLake.Platform.Epochs;
@@ -17,7 +19,8 @@ using ContextLake.Platform.Hosting;
 
 namespace ContextLake.Gateway.Resp;
 
-public sealed class RespSession(long id, StateReader reader, EpochClock clock, NodeOptions options, RespOptions resp, AdminOptions admin)
+public sealed partial class RespSession(
+    long id, StateReader reader, EpochClock clock, NodeOptions options, RespOptions resp, AdminOptions admin, DecisionLog decisions, DecisionOptions decisionOptions)
 {
     /// <summary>The Redis version clients are told (they pick commands by it); ContextLake answers the reads of Redis 7.2.</summary>
     public const string CompatibleRedisVersion = "7.2.0";
@@ -62,6 +65,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
         ["CONTEXTLAKE.CONSISTENCY"] = (2, 2, "fast"),
         ["CONTEXTLAKE.TIMEOUT"] = (2, 2, "fast"),
         ["CONTEXTLAKE.ATTRIBUTES"] = (2, 2, "fast"),
+        ["CONTEXTLAKE.DECISION"] = (2, 3, "fast"),
     };
 
     /// <summary>The epoch as GET /v1/epoch and every HTTP read answer write it.</summary>
@@ -232,6 +236,8 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
                 _attributes = args[1].Equals("ON", StringComparison.OrdinalIgnoreCase);
                 w.SimpleString("OK");
                 return (true, true);
+            case "CONTEXTLAKE.DECISION":
+                return (true, Arm(args, w));
             case "CONTEXTLAKE.TIMEOUT":
                 if (!ReadPoints.TryParseDuration(args[1], out _))
                 {
@@ -247,9 +253,13 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
         }
     }
 
-    /// <summary>The reads: every key of the command is read at one epoch, the connection's read point.</summary>
+    /// <summary>The reads: every key of the command is read at one epoch, the connection's read point; the read the connection
+    /// named a decision is answered once recorded.</summary>
     private async ValueTask<bool> ReadAsync(string command, string[] args, RespWriter w, CancellationToken cancel)
     {
+        // One read per arming, whatever it answers.
+        var decision = _decision;
+        _decision = null;
         var keyCount = command is "MGET" or "EXISTS" ? args.Length - 1 : 1;
         if (keyCount > resp.MaxKeysPerCommand)
         {
@@ -278,6 +288,16 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
         {
             w.Error(ErrorOf(failed));
             return false;
+        }
+        if (decision is not null)
+        {
+            Problem? decisionProblem;
+            (results, point, decisionProblem) = await DecideAsync(decision, command, args, keyCount, point!, results, cancel);
+            if (decisionProblem is not null)
+            {
+                w.Error(ErrorOf(decisionProblem));
+                return false;
+            }
         }
         _lastRead = point;
         if (_attributes && w.Attribute(1))
@@ -320,30 +340,34 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
         return true;
     }
 
-    /// <summary>A key's fields: a view key's columns or an entity's state; null when the key holds nothing at the epoch.</summary>
+    /// <summary>A key's fields: a view key's columns or an entity's state (or a recorded decision's value of the key); null when
+    /// the key holds nothing at the epoch.</summary>
     private static IReadOnlyDictionary<string, JsonElement>? Fields(object? result) => result switch
     {
         ViewKeyDoc { Exists: true } v => v.Values,
         EntityDoc { Exists: true } e => e.State,
+        RecordedValue r => r.Fields,
         _ => null,
     };
 
     /// <summary>GET's value: the key's fields as one JSON object ({"total":5,"n":1}), or nil.</summary>
     private void Value(RespWriter w, object? result)
     {
-        if (result is ViewKeyDoc { Exists: true, Group: { } group })
-        {
-            w.Bulk(group.Json);
-            return;
-        }
-        if (Fields(result) is not { } fields)
-        {
-            w.Null();
-            return;
-        }
+        var json = ValueJson(result);
+        if (json.IsEmpty) w.Null();
+        else w.Bulk(json);
+    }
+
+    /// <summary>The key's fields as one JSON object (UTF-8), as GET answers them; empty when the key holds nothing at the epoch.
+    /// Valid until the next call.</summary>
+    private ReadOnlySpan<byte> ValueJson(object? result)
+    {
+        if (result is ViewKeyDoc { Exists: true, Group: { } group }) return group.Json;
+        if (result is RecordedValue recorded) return recorded.Json;
+        if (Fields(result) is not { } fields) return default;
         _json.ResetWrittenCount();
         ContextLake.Platform.Serialization.JsonObjects.Write(_json, fields);
-        w.Bulk(_json.WrittenSpan);
+        return _json.WrittenSpan;
     }
 
     private static void Field(RespWriter w, IReadOnlyDictionary<string, JsonElement>? fields, string field)
@@ -361,9 +385,14 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
         _ => value.GetRawText(),
     };
 
-    /// <summary>A problem of the HTTP API as a RESP error: TRYAGAIN when waiting could help (503, 504), ERR otherwise.</summary>
-    private static string ErrorOf(Problem problem) =>
-        (problem.Status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout ? "TRYAGAIN " : "ERR ") + problem.Detail;
+    /// <summary>A problem of the HTTP API as a RESP error: TRYAGAIN when waiting could help (503, 504), CONFLICT for a decision id
+    /// recorded with another request (409), ERR otherwise.</summary>
+    private static string ErrorOf(Problem problem) => problem.Status switch
+    {
+        StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout => "TRYAGAIN ",
+        StatusCodes.Status409Conflict => "CONFLICT ",
+        _ => "ERR ",
+    } + problem.Detail;
 
     private bool Hello(string[] args, RespWriter w)
     {
@@ -593,6 +622,7 @@ public sealed class RespSession(long id, StateReader reader, EpochClock clock, N
         _timeout = null;
         _lastRead = null;
         _attributes = false;
+        _decision = null;
         _channels.Clear();
     }
 

@@ -19,16 +19,6 @@ public abstract class DecisionLogSpec(JournalProvider provider) : JournalLifetim
         reads = new object[] { new { view = "credits", key = account }, new { view = "debits", key = account } },
     });
 
-    private static async Task<long> Deposit(NodeProcess node, string account, int amount)
-    {
-        var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(new
-        {
-            type = "transfer", id = Guid.NewGuid().ToString("N"), data = new { from_account = "bank", to_account = account, amount },
-        }));
-        Assert.True(status == 200, $"{status} {body}");
-        return body.GetProperty("last").GetInt64();
-    }
-
     private static decimal Credits(JsonElement answer) => answer.GetProperty("results")[0].GetProperty("values").GetProperty("total").GetDecimal();
 
     [Fact]
@@ -37,7 +27,7 @@ public abstract class DecisionLogSpec(JournalProvider provider) : JournalLifetim
         await using (var node = await NodeProcess.StartReadyAsync(Journal.Environment))
         {
             await Bank.WaitForViewsAsync(node);
-            var last = await Deposit(node, "d1", 40);
+            var last = await Bank.DepositAsync(node, "d1", 40);
             var body = JsonSerializer.Serialize(new
             {
                 decision = "auth-1", labels = new { merchant = "m7", rule = "velocity" }, after = $"http:writes@{last}",
@@ -71,14 +61,14 @@ public abstract class DecisionLogSpec(JournalProvider provider) : JournalLifetim
     {
         await using var node = await NodeProcess.StartReadyAsync(Journal.Environment);
         await Bank.WaitForViewsAsync(node);
-        var first = await Deposit(node, "d2", 10);
+        var first = await Bank.DepositAsync(node, "d2", 10);
         await node.Entity("transfer", "x", first);
         var (status, answer, _) = await node.PostJson("v1/read", Read("auth-2", "d2"));
         Assert.True(status == 200, $"{status} {answer}");
         Assert.Equal(10m, Credits(answer));
 
         // The value moves on; the decision's answer does not.
-        var later = await Deposit(node, "d2", 5);
+        var later = await Bank.DepositAsync(node, "d2", 5);
         await node.Entity("transfer", "x", later);
         var (again, replayed, _) = await node.PostJson("v1/read", Read("auth-2", "d2"));
         Assert.Equal(200, again);

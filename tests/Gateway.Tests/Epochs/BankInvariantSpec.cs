@@ -83,6 +83,18 @@ public static class Bank
         return new { type = "transfer", id = Guid.NewGuid().ToString("N"), key, data = new { from_account = $"a{from}", to_account = $"a{to}", amount = random.Next(1, 1000) } };
     }
 
+    /// <summary>One transfer of <paramref name="amount"/> from the account "bank" to <paramref name="account"/>, acknowledged: its
+    /// offset in http:writes.</summary>
+    public static async Task<long> DepositAsync(ContextLake.Testing.NodeProcess node, string account, decimal amount)
+    {
+        var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(new
+        {
+            type = "transfer", id = Guid.NewGuid().ToString("N"), data = new { from_account = "bank", to_account = account, amount },
+        }));
+        Assert.True(status == 200, $"write answered {status}: {body}");
+        return body.GetProperty("last").GetInt64();
+    }
+
     /// <summary>
     /// Four writers, each 60 batches of 1 to 3 random transfers over HTTP (writer w seeded <paramref name="seed"/> + w),
     /// every batch acknowledged: how many transfers were written and the highest offset acknowledged.
