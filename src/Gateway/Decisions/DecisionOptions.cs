@@ -16,7 +16,7 @@ public sealed class DecisionOptions
     public int MaxLabelsBytes { get; set; } = 4096;
 
     /// <summary>Decisions a reconciliation job reads and checks at a time (one IDecisionChecker.CheckAsync call).</summary>
-    public int ReconcileBatch { get; set; } = 1000;
+    public int ReconcileBatch { get; set; } = 10_000;
 
     /// <summary>Finished reconciliation jobs kept in memory for GET /v1/reconciliations; running ones are always kept.</summary>
     public int ReconcileJobsKept { get; set; } = 100;

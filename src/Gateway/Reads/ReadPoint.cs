@@ -18,6 +18,15 @@ public sealed record EpochDoc(long N, IReadOnlyDictionary<string, long> Vector, 
 /// <summary>The resolved read point: the epoch, and the time windowed views end at.</summary>
 public sealed record ReadPoint(Epoch Epoch, DateTimeOffset At, bool StaleOk)
 {
+    /// <summary>The epoch the answer is read at; a <see cref="Movable"/> point may be moved to a newer one before any value is answered.</summary>
+    public Epoch Epoch { get; set; } = Epoch;
+
+    /// <summary>
+    /// Whether any newer epoch would do as well (the latest, stale-ok, or the first covering after=): a read that finds a partition
+    /// already folded past the epoch is read again at the latest rather than from the journal. An explicit epoch=N never moves.
+    /// </summary>
+    public bool Movable { get; init; }
+
     /// <summary>
     /// Whether the answer is read from the journal: set when the epoch was resolved from the coordinator's journal, or by the
     /// state reader once a partition no longer held the epoch for some key.
@@ -129,12 +138,12 @@ public static class ReadPoints
         }
 
         if (staleOk || positions.Count == 0)
-            return (new ReadPoint(clock.Latest, at ?? DateTimeOffset.UtcNow, staleOk), null);
+            return (new ReadPoint(clock.Latest, at ?? DateTimeOffset.UtcNow, staleOk) { Movable = true }, null);
 
         try
         {
             epoch = await clock.WaitAsync(e => positions.All(p => e.Covers(p.Stream, p.Offset)), timeout, cancel);
-            return (new ReadPoint(epoch, at ?? DateTimeOffset.UtcNow, false), null);
+            return (new ReadPoint(epoch, at ?? DateTimeOffset.UtcNow, false) { Movable = true }, null);
         }
         catch (TimeoutException)
         {

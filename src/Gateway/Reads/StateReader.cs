@@ -2,12 +2,15 @@
 // single read answer the same way). The keys of a read are grouped by partition: a partition on this
 // node that has reached the read's epoch is read directly from its published versions (no ask); any
 // other is asked once for all of its keys. A key never written costs a lookup and nothing else. An epoch the
-// partitions no longer hold is answered from the journal (StateReader.Journal.cs).
+// partitions no longer hold is answered from the journal (StateReader.Journal.cs), unless the read would take
+// any newer epoch (the latest, after=): then it is read again, whole, at the latest, a read that took longer
+// than Epochs:History to reach a partition being no reason to scan the journal.
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
 using ContextLake.Gateway.Problems;
 using ContextLake.Platform.Entities;
+using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Events;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.State;
@@ -44,7 +47,7 @@ public sealed record EntityStateRead(string Type, string Id, string Where) : Sta
 public sealed record ViewStateRead(string View, string Key, string? Window, string Where) : StateRead(Where);
 
 public sealed partial class StateReader(
-    ActorSystem system, IRequiredActor<EntityRegion> entities, IRequiredActor<ViewRegion> views, IRequiredActor<VectorRegion> vectors,
+    ActorSystem system, EpochClock clock, IRequiredActor<EntityRegion> entities, IRequiredActor<ViewRegion> views, IRequiredActor<VectorRegion> vectors,
     ViewCatalog catalog, NodeOptions options, LocalPartitions local)
 {
     public async Task<(EntityDoc?, Problem?)> ReadEntityAsync(string type, string id, ReadPoint point, string where, CancellationToken cancel)
@@ -64,6 +67,24 @@ public sealed partial class StateReader(
     /// answer (EntityDoc or ViewKeyDoc) or the problem that stops it.
     /// </summary>
     public async Task<(object?[] Results, Problem?[] Problems)> ReadEachAsync(IReadOnlyList<StateRead> reads, ReadPoint point, CancellationToken cancel)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var (results, problems, tooOld) = await ReadOnceAsync(reads, point, cancel);
+            if (tooOld.IsEmpty) return (results, problems);
+            if (point.Movable && attempt < 3 && clock.Latest.N > point.Epoch.N)
+            {
+                point.Epoch = clock.Latest;
+                continue;
+            }
+            await ReadFromJournalAsync(reads, tooOld.Order().ToList(), point, results, problems, cancel);
+            return (results, problems);
+        }
+    }
+
+    /// <summary>One pass over the partitions at the point's epoch; the reads of keys whose partition no longer holds it are left in the bag.</summary>
+    private async Task<(object?[] Results, Problem?[] Problems, System.Collections.Concurrent.ConcurrentBag<int> TooOld)> ReadOnceAsync(
+        IReadOnlyList<StateRead> reads, ReadPoint point, CancellationToken cancel)
     {
         var results = new object?[reads.Count];
         var problems = new Problem?[reads.Count];
@@ -87,15 +108,14 @@ public sealed partial class StateReader(
             }
         }
 
+        var tooOld = new System.Collections.Concurrent.ConcurrentBag<int>();
         if (point.FromJournal)
         {
-            var all = Enumerable.Range(0, reads.Count).Where(i => problems[i] is null).ToList();
-            if (all.Count > 0) await ReadFromJournalAsync(reads, all, point, results, problems, cancel);
-            return (results, problems);
+            foreach (var i in Enumerable.Range(0, reads.Count).Where(i => problems[i] is null)) tooOld.Add(i);
+            return (results, problems, tooOld);
         }
 
         var n = point.Epoch.N;
-        var tooOld = new System.Collections.Concurrent.ConcurrentBag<int>();
         var work = new List<Task>();
         foreach (var (partition, keys) in entityParts)
         {
@@ -124,8 +144,7 @@ public sealed partial class StateReader(
             work.Add(AskViewsAsync(partition, keys, point, reads, results, problems, tooOld, cancel));
         }
         await Task.WhenAll(work);
-        if (!tooOld.IsEmpty) await ReadFromJournalAsync(reads, tooOld.Order().ToList(), point, results, problems, cancel);
-        return (results, problems);
+        return (results, problems, tooOld);
     }
 
     private async Task AskEntitiesAsync(int partition, List<(int Index, EntityKey Key)> keys, ReadPoint point, object?[] results, Problem?[] problems,

@@ -1,6 +1,6 @@
 // Decisions checked against the journal, on SQLite and PostgreSQL, as a client does it: an epoch from before a
 // kill -9 reads from the journal what was answered at it; every decision made under the bank workload replays
-// exactly; and the effective state of a decision (every event whose event time is at or before its read time, late
+// exactly; a decision made over the Redis protocol is checked key by key; and the effective state of a decision (every event whose event time is at or before its read time, late
 // arrivals included) equals what SQL computes over exactly those events.
 using System.Globalization;
 using System.Text.Json;
@@ -8,6 +8,7 @@ using ContextLake.Gateway.Tests.Epochs;
 using ContextLake.Platform.Hosting;
 using ContextLake.Testing;
 using Microsoft.Data.Sqlite;
+using StackExchange.Redis;
 using Xunit;
 
 namespace ContextLake.Gateway.Tests.Decisions;
@@ -111,6 +112,32 @@ public abstract class DecisionJournalSpec(JournalProvider provider) : JournalLif
         Assert.Equal(made, job.GetProperty("checked").GetInt64());
         Assert.True(job.GetProperty("defects").GetInt64() == 0, $"decisions whose replay differs from their answer: {job}");
         Assert.Equal(0, job.GetProperty("notCheckable").GetInt64());
+    }
+
+    [Fact]
+    public async Task a_decision_made_over_the_redis_protocol_is_reconciled_key_by_key()
+    {
+        await using var node = await NodeProcess.StartReadyAsync(Journal.Environment);
+        await Bank.WaitForViewsAsync(node);
+        var last = await Write(node, Transfer("bank", "rk1", 7, DateTimeOffset.UtcNow.AddMinutes(-5)));
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"{node.RespEndpoint},connectTimeout=10000");
+        var db = redis.GetDatabase();
+        Assert.Equal("OK", (await db.ExecuteAsync("CONTEXTLAKE.AFTER", $"http:writes@{last}")).ToString());
+        Assert.Equal("OK", (await db.ExecuteAsync("CONTEXTLAKE.DECISION", "resp-rec-1")).ToString());
+        var values = await db.StringGetAsync(["view:credits:rk1", "view:debits:rk-never", "entity:transfer:none"]);
+        Assert.Equal(7m, JsonDocument.Parse(values[0].ToString()).RootElement.GetProperty("total").GetDecimal());
+
+        // Unchanged while nothing with an earlier event time arrives; a late transfer (event time a minute ago) changes it.
+        var check = await Reconcile(node, "resp-rec-1");
+        Assert.Equal("unchanged", check.GetProperty("outcome").GetString());
+        Assert.Equal(["resp[1]", "resp[2]", "resp[3]"], check.GetProperty("reads").EnumerateArray().Select(r => r.GetProperty("where").GetString()));
+        Assert.All(check.GetProperty("reads").EnumerateArray(), r => Assert.True(r.GetProperty("replayMatches").GetBoolean(), r.ToString()));
+        await Write(node, Transfer("bank", "rk1", 3, DateTimeOffset.UtcNow.AddMinutes(-1)));
+        check = await Reconcile(node, "resp-rec-1");
+        Assert.Equal("changed", check.GetProperty("outcome").GetString());
+        var credits = check.GetProperty("reads")[0];
+        Assert.Equal(["n", "total"], credits.GetProperty("differences").EnumerateArray().Select(d => d.GetString()).Order());
+        Assert.Equal(10m, credits.GetProperty("effective").GetProperty("total").GetDecimal());
     }
 
     [Fact]
