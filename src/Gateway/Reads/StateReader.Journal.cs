@@ -76,11 +76,11 @@ public sealed partial class StateReader
             {
                 case EntityStateRead e when CheckEntity(e) is null:
                     var address = new EntityKey(e.Type, e.Id).ToString();
-                    AddTo(entityKeys, KeyGroups.PartitionOf(address, partitions), address);
+                    Add(entityKeys, KeyGroups.PartitionOf(address, partitions), address);
                     break;
                 case ViewStateRead v when catalog.Find(v.View) is { } view:
                     var key = new ViewKeyAddress(view.Name, view.Incarnation, v.Key);
-                    AddTo(viewKeys, key.PartitionOf(partitions), key.ToString());
+                    Add(viewKeys, key.PartitionOf(partitions), key.ToString());
                     break;
             }
         }
@@ -100,7 +100,7 @@ public sealed partial class StateReader
         var wanted = new Dictionary<int, HashSet<(string, long)>>();
         foreach (var deltas in state.ViewKeys.Values)
         foreach (var d in deltas)
-            AddTo(wanted, d.Source, (d.Delta.Stream, d.Delta.Offset));
+            Add(wanted, d.Source, (d.Delta.Stream, d.Delta.Offset));
         foreach (var times in await Task.WhenAll(wanted.Select(w => EntityHistory.EventTimesAsync(system, w.Key, w.Value, cancel))))
         foreach (var (source, time) in times)
             state.SourceTimes[source] = time;
@@ -208,12 +208,6 @@ public sealed partial class StateReader
             added.Sort();
             return added;
         }
-    }
-
-    private static void AddTo<T>(Dictionary<int, HashSet<T>> sets, int partition, T item)
-    {
-        if (!sets.TryGetValue(partition, out var set)) sets[partition] = set = new HashSet<T>();
-        set.Add(item);
     }
 
     /// <summary>The reads at <paramref name="indices"/> answered from the journal at the read point's epoch (which the partitions no longer hold).</summary>

@@ -68,6 +68,12 @@ public sealed partial class StateReader(
     /// </summary>
     public async Task<(object?[] Results, Problem?[] Problems)> ReadEachAsync(IReadOnlyList<StateRead> reads, ReadPoint point, CancellationToken cancel)
     {
+        if (point.FromJournal)
+        {
+            var (journaled, refused) = (new object?[reads.Count], new Problem?[reads.Count]);
+            await ReadFromJournalAsync(reads, Enumerable.Range(0, reads.Count).ToList(), point, journaled, refused, cancel);
+            return (journaled, refused);
+        }
         for (var attempt = 1; ; attempt++)
         {
             var (results, problems, tooOld) = await ReadOnceAsync(reads, point, cancel);
@@ -109,12 +115,6 @@ public sealed partial class StateReader(
         }
 
         var tooOld = new System.Collections.Concurrent.ConcurrentBag<int>();
-        if (point.FromJournal)
-        {
-            foreach (var i in Enumerable.Range(0, reads.Count).Where(i => problems[i] is null)) tooOld.Add(i);
-            return (results, problems, tooOld);
-        }
-
         var n = point.Epoch.N;
         var work = new List<Task>();
         foreach (var (partition, keys) in entityParts)
@@ -243,10 +243,11 @@ public sealed partial class StateReader(
         new EventHistoryDoc(r.EventCount, r.LastEvent is { } e ? new LastEventDoc(e.Stream, e.Offset, e.EventTime, e.Data) : null),
         r.Positions);
 
-    private static void Add<T>(Dictionary<int, List<T>> groups, int partition, T item)
+    /// <summary>Adds <paramref name="item"/> to its partition's group (a list, or a set where keys repeat).</summary>
+    private static void Add<TGroup, T>(Dictionary<int, TGroup> groups, int partition, T item) where TGroup : ICollection<T>, new()
     {
-        if (!groups.TryGetValue(partition, out var list)) groups[partition] = list = new List<T>();
-        list.Add(item);
+        if (!groups.TryGetValue(partition, out var group)) groups[partition] = group = new TGroup();
+        group.Add(item);
     }
 
     /// <summary>

@@ -1,5 +1,5 @@
 // Entities recomputed from their partitions' journal rows: the events of the keys asked, collected in one pass
-// over each partition's rows, then folded with whatever cut the caller needs. At an epoch, the events the
+// over each partition's rows, for the caller to fold with whatever cut it needs. At an epoch, the events the
 // epoch's vector covers give the value a read at that epoch answered (EntityValue's rules are a max over
 // event versions, so the fold does not depend on the order). At a point in event time, the events whose event
 // time is at or before it give the entity as it was then by the events' own clocks, late arrivals included.
@@ -45,14 +45,5 @@ public static class EntityHistory
             if (times.Count == wanted.Count) break;
         }
         return times;
-    }
-
-    /// <summary>The entity's value over the events <paramref name="include"/> takes (null: none of them).</summary>
-    public static EntityValue? Fold(IReadOnlyList<IngestEvent> events, Func<IngestEvent, bool> include)
-    {
-        EntityValue? value = null;
-        foreach (var e in events)
-            if (include(e)) value = EntityValue.Apply(value, e, out _);
-        return value;
     }
 }

@@ -1,14 +1,12 @@
 // View keys recomputed from their partitions' journal rows: the derived changes of the keys asked, collected in
-// one pass over each view partition's rows (each with the entity partition it came from), then folded with the
-// cut the caller needs. At an epoch, the changes whose source event the epoch's vector covers give the value a
+// one pass over each view partition's rows (each with the entity partition it came from), for the caller to fold
+// with the cut it needs. At an epoch, the changes whose source event the epoch's vector covers give the value a
 // read at that epoch answered. By event time, the changes whose source event happened at or before a moment
 // give the key as the events then known by their own clocks made it, late arrivals included: exact for views
 // over events (windows, counts, sums of what happened), and for views over upserted rows the changes as the
 // engine derived them in arrival order (an upsert that lost to a newer one derived nothing).
 using Akka.Actor;
 using ContextLake.Platform.State;
-using ContextLake.Views.Algebra;
-using ContextLake.Views.Definitions;
 
 namespace ContextLake.Views.Partitions;
 
@@ -30,17 +28,5 @@ public static class ViewKeyHistory
                 if (deltas.TryGetValue(change.AddressText, out var list)) list.Add(new SourcedDelta(change, part.Source));
         }
         return deltas;
-    }
-
-    /// <summary>The key's aggregate over the changes <paramref name="include"/> takes (null: none of them).</summary>
-    public static GroupAggregate? Fold(ViewDefinition definition, IReadOnlyList<SourcedDelta> deltas, Func<SourcedDelta, bool> include)
-    {
-        var rows = new List<ViewDelta>();
-        foreach (var d in deltas)
-            if (include(d)) rows.AddRange(d.Delta.Deltas);
-        if (rows.Count == 0) return null;
-        var aggregate = new GroupAggregate(definition);
-        aggregate.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows));
-        return aggregate;
     }
 }
