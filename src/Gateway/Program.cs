@@ -107,6 +107,7 @@ var clock = new EpochClock(options.Epochs.History);
 var admission = new EventAdmission(options);
 var catalog = new ViewCatalog(admission, SchemaEntry.Configured(options));
 var localPartitions = new LocalPartitions();
+var partitionOwners = new PartitionOwners();
 var projections = new ViewProjections(catalog, options.State.Partitions);
 var subscriptions = new SubscriptionHub(clock, options.Subscriptions);
 
@@ -149,6 +150,7 @@ builder.Services.AddSingleton(journal);
 builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton(catalog);
 builder.Services.AddSingleton(localPartitions);
+builder.Services.AddSingleton(partitionOwners);
 builder.Services.AddSingleton<StateReader>();
 builder.Services.AddSingleton(new SaturationGate(TimeProvider.System));
 builder.Services.AddSingleton(subscriptions);
@@ -168,7 +170,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentedBodies());
 builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
     .WithContextLakePlatform(options, journal, clock, projections, projections, localPartitions)
     .WithContextLakeViews(options, catalog, clock, projections, localPartitions, subscriptions)
-    .WithPartitionKeeper(options)
+    .WithPartitionKeeper(options, partitionOwners)
     .WithHttpWriteLog(options, clock)
     .WithConnectors(options, clock, connectorTypes, deadLetters, admission));
 

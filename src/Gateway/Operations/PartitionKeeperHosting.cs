@@ -11,7 +11,7 @@ namespace ContextLake.Gateway.Operations;
 
 public static class PartitionKeeperHosting
 {
-    public static AkkaConfigurationBuilder WithPartitionKeeper(this AkkaConfigurationBuilder builder, NodeOptions options) =>
+    public static AkkaConfigurationBuilder WithPartitionKeeper(this AkkaConfigurationBuilder builder, NodeOptions options, PartitionOwners owners) =>
         builder.WithActors((system, registry) =>
         {
             IReadOnlyDictionary<string, IActorRef> regions = new Dictionary<string, IActorRef>
@@ -19,6 +19,6 @@ public static class PartitionKeeperHosting
                 [EntityRegion.TypeName] = registry.Get<EntityRegion>(),
                 [ViewRegion.TypeName] = registry.Get<ViewRegion>(),
             };
-            registry.Register<PartitionKeeperKey>(system.ActorOf(Props.Create(() => new PartitionKeeper(regions, options.State.Partitions)), "partition-keeper"));
+            registry.Register<PartitionKeeperKey>(system.ActorOf(Props.Create(() => new PartitionKeeper(regions, options.State.Partitions, owners)), "partition-keeper"));
         });
 }

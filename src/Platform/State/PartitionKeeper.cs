@@ -25,15 +25,21 @@ public sealed class PartitionKeeper : ReceiveActor, IWithTimers
     private static readonly TimeSpan Forget = TimeSpan.FromSeconds(10);
     private readonly Dictionary<(string Region, string Partition), DateTime> _answered = new();
 
-    public PartitionKeeper(IReadOnlyDictionary<string, IActorRef> regions, int partitions)
+    public PartitionKeeper(IReadOnlyDictionary<string, IActorRef> regions, int partitions, PartitionOwners owners)
     {
+        var self = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
         Receive<Greet>(_ =>
         {
             foreach (var region in regions.Values)
                 for (var p = 0; p < partitions; p++)
                     region.Tell(new StartPartition(KeyGroups.Id(p)));
         });
-        Receive<PartitionStarted>(s => _answered[(s.Region, s.Partition)] = DateTime.UtcNow);
+        Receive<PartitionStarted>(s =>
+        {
+            _answered[(s.Region, s.Partition)] = DateTime.UtcNow;
+            var node = Sender.Path.Address.HasGlobalScope ? Sender.Path.Address : self;
+            owners.Answered(s.Region, KeyGroups.ParseId(s.Partition), node);
+        });
         Receive<GetStatus>(_ =>
         {
             var now = DateTime.UtcNow;
