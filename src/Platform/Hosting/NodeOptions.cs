@@ -72,8 +72,12 @@ public sealed class NodeOptions
         else if (Journal.Provider == JournalProvider.Sqlite && Cluster.SeedNodes.Length == 1 && !Cluster.IsSelf(Cluster.SeedNodes[0]))
             errors.Add($"{Section}:Cluster:SeedNodes: '{Cluster.SeedNodes[0]}' is another node ({Cluster.SelfAddress} is this one), so this node " +
                        $"would join a cluster of several nodes, but {Section}:Journal:Provider is sqlite, which serves one node only; use postgresql");
+        Check(Cluster.HeartbeatPause >= TimeSpan.FromMilliseconds(500) && Cluster.HeartbeatPause <= TimeSpan.FromMinutes(1), "Cluster:HeartbeatPause",
+            $"{Cluster.HeartbeatPause} is outside 0.5 s..1 min");
         Check(Cluster.StableAfter >= TimeSpan.FromSeconds(1) && Cluster.StableAfter <= TimeSpan.FromMinutes(10), "Cluster:StableAfter",
             $"{Cluster.StableAfter} is outside 1 s..10 min");
+        Check(Cluster.DownRemovalMargin >= TimeSpan.FromMilliseconds(100) && Cluster.DownRemovalMargin <= TimeSpan.FromMinutes(10), "Cluster:DownRemovalMargin",
+            $"{Cluster.DownRemovalMargin} is outside 0.1 s..10 min (Akka's 'off' would mean Cluster:StableAfter; set that value instead)");
         Check(Cluster.DrainPeriod >= TimeSpan.Zero && Cluster.DrainPeriod <= TimeSpan.FromMinutes(1), "Cluster:DrainPeriod",
             $"{Cluster.DrainPeriod} is outside 0..1 min");
 
@@ -224,9 +228,26 @@ public sealed class ClusterNodeOptions
     /// <summary>Empty: the node joins itself and forms a cluster of one.</summary>
     public string[] SeedNodes { get; set; } = [];
 
+    /// <summary>
+    /// How long a member may go unheard (no heartbeat answered) before the others mark it unreachable: Akka's failure detector's
+    /// acceptable-heartbeat-pause, with heartbeats every quarter of it (at most 1 s). A stall of the whole process (a GC pause, a
+    /// stalled host) longer than this and <see cref="StableAfter"/> together gets the node downed; see docs/operations.md.
+    /// </summary>
+    public TimeSpan HeartbeatPause { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The split-brain resolver (keep-majority) decides only after the members it cannot reach stayed
-    /// the same this long; a killed node is downed, and its singletons and shards move, after about twice this.</summary>
-    public TimeSpan StableAfter { get; set; } = TimeSpan.FromSeconds(20);
+    /// the same this long; then it downs the unreachable ones (or, on the minority side, itself).</summary>
+    public TimeSpan StableAfter { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// After a downed member is removed, how long before its shards and singletons start on the survivors (Akka's
+    /// down-removal-margin): time for the other side of a network partition, which downs itself, to stop its actors. The journal
+    /// fences a writer that outlives it (see docs/operations.md), so it is short.
+    /// </summary>
+    public TimeSpan DownRemovalMargin { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The failure detector's heartbeat interval: a quarter of <see cref="HeartbeatPause"/>, between 0.2 and 1 s.</summary>
+    public TimeSpan HeartbeatInterval => TimeSpan.FromMilliseconds(Math.Clamp(HeartbeatPause.TotalMilliseconds / 4, 200, 1000));
 
     /// <summary>On SIGTERM the node answers 503 with Retry-After (and /readyz fails) for this long before it stops
     /// listening, so clients and load balancers move to other nodes before connections are refused.</summary>

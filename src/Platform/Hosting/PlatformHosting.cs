@@ -84,14 +84,23 @@ public static class PlatformHosting
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyActorRegistry, StreamRuns> NodeStreamRuns = new();
 
     /// <summary>
-    /// The cluster timings users set (how long the split-brain resolver waits before downing), and a frame size that
+    /// The cluster timings users set (failure detection, how long the split-brain resolver waits before downing, the margin
+    /// before a downed node's shards and singletons start elsewhere: docs/operations.md, "Failover"), the leader's and the
+    /// reaper's ticks at half their Akka defaults so that none of them adds a whole second to a failover, and a frame size that
     /// lets the largest single event the node accepts cross nodes (parts are cut at State:MessageBytes, far below it).
     /// </summary>
     private static Config ClusterHocon(NodeOptions options)
     {
         var frame = Math.Max(128 * 1024, Math.Max(options.Http.MaxBodyBytes, 4L * options.State.MessageBytes) + 64 * 1024);
+        static string Ms(TimeSpan t) => $"{(long)t.TotalMilliseconds}ms";
+        var cluster = options.Cluster;
         return ConfigurationFactory.ParseString($"""
-            akka.cluster.split-brain-resolver.stable-after = {(long)options.Cluster.StableAfter.TotalMilliseconds}ms
+            akka.cluster.failure-detector.heartbeat-interval = {Ms(cluster.HeartbeatInterval)}
+            akka.cluster.failure-detector.acceptable-heartbeat-pause = {Ms(cluster.HeartbeatPause)}
+            akka.cluster.unreachable-nodes-reaper-interval = 500ms
+            akka.cluster.leader-actions-interval = 500ms
+            akka.cluster.down-removal-margin = {Ms(cluster.DownRemovalMargin)}
+            akka.cluster.split-brain-resolver.stable-after = {Ms(cluster.StableAfter)}
             akka.remote.dot-netty.tcp.maximum-frame-size = {frame}b
             akka.remote.dot-netty.tcp.send-buffer-size = {Math.Max(256 * 1024, 2 * frame)}b
             akka.remote.dot-netty.tcp.receive-buffer-size = {Math.Max(256 * 1024, 2 * frame)}b

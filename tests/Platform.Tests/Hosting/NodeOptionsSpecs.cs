@@ -74,8 +74,13 @@ public sealed class NodeOptionsSpecs
     [Fact]
     public void cluster_timings_outside_their_range_are_refused()
     {
-        var options = new NodeOptions { Cluster = { StableAfter = TimeSpan.Zero, DrainPeriod = TimeSpan.FromMinutes(5) } };
+        var options = new NodeOptions
+        {
+            Cluster = { StableAfter = TimeSpan.Zero, DrainPeriod = TimeSpan.FromMinutes(5), HeartbeatPause = TimeSpan.FromMilliseconds(100), DownRemovalMargin = TimeSpan.Zero },
+        };
         var errors = options.Validate();
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:Cluster:HeartbeatPause:"));
+        Assert.Contains(errors, e => e.StartsWith("ContextLake:Cluster:DownRemovalMargin:"));
         Assert.Contains(errors, e => e.StartsWith("ContextLake:Cluster:StableAfter:"));
         Assert.Contains(errors, e => e.StartsWith("ContextLake:Cluster:DrainPeriod:"));
     }
