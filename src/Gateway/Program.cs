@@ -20,6 +20,7 @@ using ContextLake.Platform.Events;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Journal;
 using ContextLake.Platform.State;
+using ContextLake.Platform.Telemetry;
 using ContextLake.Views.Catalog;
 using ContextLake.Views.Definitions;
 using ContextLake.Views.Hosting;
@@ -171,6 +172,7 @@ builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
     .WithContextLakePlatform(options, journal, clock, projections, projections, localPartitions)
     .WithContextLakeViews(options, catalog, clock, projections, localPartitions, subscriptions)
     .WithPartitionKeeper(options, partitionOwners)
+    .WithFailoverTelemetry(partitionOwners)
     .WithHttpWriteLog(options, clock)
     .WithConnectors(options, clock, connectorTypes, deadLetters, admission));
 

@@ -40,6 +40,7 @@ public sealed class ConnectorManager : ReceivePersistentActor, IWithTimers
         Recover<ConnectorResumed>(p => { if (_connectors.TryGetValue(p.Name, out var r)) r.SetPaused(false); });
         Recover<RecoveryCompleted>(_ =>
         {
+            ContextLake.Platform.Hosting.JournaledSingleton.Recovered(Context);
             foreach (var name in _connectors.Keys.ToList()) StartHere(name);
             Publish();
             // Nodes that join later, or missed a publication, learn the declarations within a second or two.

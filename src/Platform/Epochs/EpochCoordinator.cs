@@ -58,6 +58,7 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ =>
         {
             _log.Info("epoch coordinator resumes at epoch {0}", _latest.N);
+            ContextLake.Platform.Hosting.JournaledSingleton.Recovered(Context);
             Publish();
             Timers.StartPeriodicTimer("tick", Tick.Instance, LagEvery);
         });

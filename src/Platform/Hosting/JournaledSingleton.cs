@@ -15,6 +15,13 @@ public static class JournaledSingleton
     public static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(200);
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Call when the singleton's recovery completes: a takeover from a lost previous oldest is measured (Telemetry/Failovers),
+    /// named by the singleton manager's name (the actor's path is /user/{manager}/{singleton}/{child}).
+    /// </summary>
+    public static void Recovered(IActorContext context) =>
+        Telemetry.Failovers.Get(context.System).SingletonReady(context.Self.Path.Parent.Parent.Name);
+
     /// <summary>The props of a singleton whose <paramref name="actor"/> (a persistent actor) is started again whenever it stops.</summary>
     public static Props Props(Props actor, string name) =>
         BackoffSupervisor.Props(Backoff.OnStop(actor, name, MinBackoff, MaxBackoff, 0.2, -1));

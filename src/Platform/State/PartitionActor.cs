@@ -66,6 +66,7 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
         {
             Recovered();
             var took = System.Diagnostics.Stopwatch.GetElapsedTime(_started);
+            Telemetry.Failovers.Get(Context.System).PartitionReady(RegionName, Partition, KeyCount, took);
             if (took > TimeSpan.FromSeconds(1))
                 Log.Info("{0} recovered in {1:0.0} s: {2} keys, snapshot at row {3}, {4} rows replayed", PersistenceId, took.TotalSeconds, KeyCount,
                     _recoveredFromSnapshot, _rowsReplayed);

@@ -68,6 +68,15 @@ public static class Metrics
         "contextlake_subscription_delivery_seconds", "From an epoch's commit to its change events written to a subscriber.",
         new HistogramConfiguration { Buckets = LatencyBuckets });
 
+    public static readonly Histogram FailoverUnavailableSeconds = Prometheus.Metrics.CreateHistogram(
+        "contextlake_failover_unavailable_seconds",
+        "Per takeover on this node: from when this node saw the previous owner become unreachable (or downed) to the partition (kind=entity|view) or persistent singleton (kind=singleton) being recovered here.",
+        new HistogramConfiguration { LabelNames = ["kind", "name"], Buckets = [0.5, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30, 45, 60, 120] });
+
+    public static readonly Counter FailoverTakeovers = Prometheus.Metrics.CreateCounter(
+        "contextlake_failover_takeovers_total", "Partitions (kind=entity|view) and singletons (kind=singleton) this node took over from a lost node.",
+        new CounterConfiguration { LabelNames = ["kind"] });
+
     /// <summary>
     /// Time the runtime held every thread of the node for garbage collection, since the process started: a pause delays
     /// every run, epoch and read under way, so it is a floor under their tails. Read as each scrape begins.

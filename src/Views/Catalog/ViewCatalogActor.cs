@@ -46,6 +46,7 @@ public sealed class ViewCatalogActor : ReceivePersistentActor, IWithTimers
         Recover<SchemaDeleted>(e => _schemas.Remove(e.Type));
         Recover<RecoveryCompleted>(_ =>
         {
+            JournaledSingleton.Recovered(Context);
             Publish();
             NudgePartitions();
             Timers.StartPeriodicTimer("nudge", Nudge.Instance, TimeSpan.FromSeconds(5));
