@@ -133,6 +133,18 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP: the process freezes as a stalled host or a long GC pause would (no heartbeats, no answers, sockets open).</summary>
+    public void Pause()
+    {
+        if (!_process.HasExited) _ = SysKill(_process.Id, 19);
+    }
+
+    /// <summary>SIGCONT: a paused process runs on from where it stood.</summary>
+    public void Resume()
+    {
+        if (!_process.HasExited) _ = SysKill(_process.Id, 18);
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
@@ -142,6 +154,7 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Resume();
         await KillAsync();
         Http.Dispose();
         _process.Dispose();

@@ -23,7 +23,6 @@ public sealed class ClusterKafkaSpec(ITestOutputHelper output) : JournalLifetime
         {
             ["ContextLake__ConnectorsFile"] = "",
             ["ContextLake__Kafka__BootstrapServers"] = kafka.BootstrapServers,
-            ["ContextLake__Cluster__StableAfter"] = "00:00:03",
         };
         Produce(kafka, 0, 300);
         await using var cluster = await NodeCluster.StartAsync(2, environment);

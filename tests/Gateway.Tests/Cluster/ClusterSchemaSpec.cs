@@ -21,7 +21,6 @@ public sealed class ClusterSchemaSpec(ITestOutputHelper output) : JournalLifetim
         var environment = new Dictionary<string, string>(Journal.Environment)
         {
             ["ContextLake__ConnectorsFile"] = "",
-            ["ContextLake__Cluster__StableAfter"] = "00:00:03",
         };
         await using var cluster = await NodeCluster.StartAsync(2, environment);
         await Bank.WaitForViewsAsync(cluster[0], "credits");

@@ -37,7 +37,6 @@ public sealed class BoundedMessagesSpec(ITestOutputHelper output) : JournalLifet
         {
             ["ContextLake__ConnectorsFile"] = "",
             ["ContextLake__Kafka__BootstrapServers"] = kafka.BootstrapServers,
-            ["ContextLake__Cluster__StableAfter"] = "00:00:03",
             // Akka.Remote's frame stays at its 128 KB default: max(128 KiB, max(Http:MaxBodyBytes, 4 × State:MessageBytes) + 64 KiB).
             ["ContextLake__Http__MaxBodyBytes"] = "65536",
             ["ContextLake__State__MessageBytes"] = "16384",
