@@ -1,4 +1,5 @@
 // The ContextLake node: an ASP.NET Core gateway hosting the Akka.NET actor system in one process.
+using Akka.Actor;
 using Akka.Hosting;
 using Prometheus;
 using ContextLake.Connectors.Framework;
@@ -221,6 +222,10 @@ catch (IOException ex)
     return 2;
 }
 await app.WaitForShutdownAsync();
+// A node the cluster downed (unreachable for longer than Cluster:HeartbeatPause and Cluster:StableAfter, or downed by an
+// operator) stops; it exits 3, not 0, so that a supervisor restarting on failure starts it again and it rejoins.
+var downed = CoordinatedShutdown.Get(app.Services.GetRequiredService<ActorSystem>()).ShutdownReason is CoordinatedShutdown.ClusterDowningReason;
+if (downed) Console.Error.WriteLine("contextlake: the cluster downed this node (see docs/operations.md, \"Failover\"); exiting with 3 so that it is started again");
 await app.DisposeAsync();
 embeddedKafka?.Dispose();
-return 0;
+return downed ? 3 : 0;

@@ -19,6 +19,7 @@ using Xunit.Abstractions;
 namespace ContextLake.Gateway.Tests.Cluster;
 
 [Collection(NodeClusters.Name)]
+[TestCaseOrderer(Cli.DeclarationOrder.Name, Cli.DeclarationOrder.Assembly)]
 public sealed class ClusterFailoverSpec(FailoverCluster fixture, ITestOutputHelper output) : IClassFixture<FailoverCluster>
 {
     private static readonly TimeSpan WriteAcknowledgedWithin = TimeSpan.FromSeconds(10);
@@ -47,7 +48,7 @@ public sealed class ClusterFailoverSpec(FailoverCluster fixture, ITestOutputHelp
         await fixture.ReadyAsync();
         var nodes = fixture.Nodes;
         var oldest = await fixture.OldestAsync();
-        var victim = chaos == Chaos.KillAnother ? (oldest + 1) % nodes.Size : oldest;
+        var victim = chaos == Chaos.KillAnother ? await fixture.BusiestBesidesAsync(oldest) : oldest;
         var asking = (victim + 1) % nodes.Size;
         var processes = Enumerable.Range(0, nodes.Size).Select(i => nodes[i]).ToArray();
         var outputFrom = processes.Select(p => p.Output.Length).ToArray();
@@ -73,7 +74,7 @@ public sealed class ClusterFailoverSpec(FailoverCluster fixture, ITestOutputHelp
             var chaosAt = load.Mark();
             if (chaos == Chaos.PauseOldest) processes[victim].Pause();
             else await nodes.KillAsync(victim);
-            output.WriteLine($"{chaos} of node {victim} at {chaosAt.TotalSeconds:0.0} s");
+            output.WriteLine($"{chaos} of node {victim} at {DateTime.UtcNow:HH:mm:ss.fff} UTC");
 
             var firstWrite = await load.FirstWriteAcknowledgedAfterAsync(chaosAt, TimeSpan.FromSeconds(60));
             checks.Add(("writes through the survivors are acknowledged again within 10 s of the " + (chaos == Chaos.PauseOldest ? "SIGSTOP" : "SIGKILL"),

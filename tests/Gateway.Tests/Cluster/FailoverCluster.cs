@@ -83,6 +83,23 @@ public sealed class FailoverCluster : IAsyncLifetime
         return placement;
     }
 
+    /// <summary>
+    /// The node other than <paramref name="oldest"/> hosting the most entity partitions, once it hosts some entity and some view
+    /// partitions (sharding moves partitions onto a node that joined later a few at a time); after 60 s, whichever it is.
+    /// </summary>
+    public async Task<int> BusiestBesidesAsync(int oldest)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var entities = await PlacementAsync(oldest, "entity");
+            var views = await PlacementAsync(oldest, "view");
+            var busiest = Enumerable.Range(0, Nodes.Size).Where(i => i != oldest).MaxBy(i => entities.Count(p => p.Value == i));
+            if ((entities.Values.Contains(busiest) && views.Values.Contains(busiest)) || DateTime.UtcNow > deadline) return busiest;
+            await Task.Delay(500);
+        }
+    }
+
     public static string Describe(IReadOnlyDictionary<int, int> placement) =>
         string.Join(", ", placement.GroupBy(p => p.Value).OrderBy(g => g.Key).Select(g => $"node {g.Key}: {string.Join(" ", g.Select(p => p.Key).Order())}"));
 

@@ -32,6 +32,7 @@ public sealed class FailoverLoad(NodeCluster nodes, BankLedger ledger, int victi
     private readonly List<string> _known = new();
     private readonly List<string> _violations = new();
     private IReadOnlyList<string> _survivorKeys = [];
+    private readonly CancellationTokenSource _toVictim = new();
     private volatile bool _stop;
     private volatile int _avoid = -1;
     private long _batches;
@@ -83,7 +84,10 @@ public sealed class FailoverLoad(NodeCluster nodes, BankLedger ledger, int victi
     public TimeSpan Mark()
     {
         _avoid = victim;
-        return Now;
+        var at = Now;
+        // Requests under way to the victim are dropped (a paused node would hold them): their clients go on with the survivors.
+        _toVictim.Cancel();
+        return at;
     }
 
     /// <summary>The victim runs again (restarted or resumed and kept): clients may send to it again.</summary>
@@ -160,7 +164,8 @@ public sealed class FailoverLoad(NodeCluster nodes, BankLedger ledger, int victi
         if (!nodes.IsRunning(node)) return (0, default);
         try
         {
-            using var cancel = new CancellationTokenSource(timeout);
+            using var cancel = node == victim ? CancellationTokenSource.CreateLinkedTokenSource(_toVictim.Token) : new CancellationTokenSource();
+            cancel.CancelAfter(timeout);
             using var content = new StringContent(json, Encoding.UTF8);
             content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json");
             using var response = await nodes[node].Http.PostAsync(path, content, cancel.Token);
