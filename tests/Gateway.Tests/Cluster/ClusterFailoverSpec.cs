@@ -49,6 +49,7 @@ public sealed class ClusterFailoverSpec(FailoverCluster fixture, ITestOutputHelp
         var nodes = fixture.Nodes;
         var oldest = await fixture.OldestAsync();
         var victim = chaos == Chaos.KillAnother ? await fixture.BusiestBesidesAsync(oldest) : oldest;
+        await fixture.SpreadAsync(victim);
         var asking = (victim + 1) % nodes.Size;
         var processes = Enumerable.Range(0, nodes.Size).Select(i => nodes[i]).ToArray();
         var outputFrom = processes.Select(p => p.Output.Length).ToArray();
@@ -72,7 +73,17 @@ public sealed class ClusterFailoverSpec(FailoverCluster fixture, ITestOutputHelp
                       $"{string.Join(" ", views.Where(p => p.Value == victim).Select(p => p.Key).Order())}; entities: {FailoverCluster.Describe(entities)}");
 
             var chaosAt = load.Mark();
-            if (chaos == Chaos.PauseOldest) processes[victim].Pause();
+            var resumed = Task.FromResult<string?>(null);
+            if (chaos == Chaos.PauseOldest)
+            {
+                processes[victim].Pause();
+                resumed = Task.Run<string?>(async () =>
+                {
+                    await Task.Delay(PausedFor);
+                    processes[victim].Resume();
+                    return $"node {victim} resumed (SIGCONT) {(load.Now - chaosAt).TotalSeconds:0.0} s after SIGSTOP";
+                });
+            }
             else await nodes.KillAsync(victim);
             output.WriteLine($"{chaos} of node {victim} at {DateTime.UtcNow:HH:mm:ss.fff} UTC");
 
@@ -81,13 +92,7 @@ public sealed class ClusterFailoverSpec(FailoverCluster fixture, ITestOutputHelp
                 firstWrite is { } w && w <= WriteAcknowledgedWithin,
                 firstWrite is { } f ? $"first acknowledged {f.TotalSeconds:0.0} s after" : "none acknowledged within 60 s"));
 
-            if (chaos == Chaos.PauseOldest)
-            {
-                var resumeIn = chaosAt + PausedFor - load.Now;
-                if (resumeIn > TimeSpan.Zero) await Task.Delay(resumeIn);
-                processes[victim].Resume();
-                notes.Add($"node {victim} resumed (SIGCONT) {(load.Now - chaosAt).TotalSeconds:0.0} s after SIGSTOP");
-            }
+            if (await resumed is { } resumeNote) notes.Add(resumeNote);
 
             // The whole cluster answers again: a strict read of every account, sent after the chaos, is answered.
             var allKeys = await load.FirstStrictBankReadStartedAfterAsync(chaosAt, TimeSpan.FromSeconds(90));
