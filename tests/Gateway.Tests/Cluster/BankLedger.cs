@@ -110,9 +110,21 @@ public sealed class BankLedger
             FROM turns GROUP BY 1, 2 HAVING count(*) > 1 ORDER BY 1
             """, db);
         await using var rows = await command.ExecuteReaderAsync();
-        var found = new List<string>();
+        var found = new List<(string Id, string Line)>();
         while (await rows.ReadAsync())
-            found.Add($"{rows.GetString(0)}: writer {rows.GetString(1)} wrote again after another writer, {rows.GetInt64(2)} turns starting at rows {rows.GetString(3)}");
-        return found;
+            found.Add((rows.GetString(0), $"{rows.GetString(0)}: writer {rows.GetString(1)} wrote again after another writer, {rows.GetInt64(2)} turns starting at rows {rows.GetString(3)}"));
+        await rows.CloseAsync();
+        var described = new List<string>();
+        foreach (var id in found.Select(f => f.Id).Distinct())
+        {
+            // The journal's rows of that id: sequence number, writer (its first 8 characters), and the row's created column.
+            await using var around = new NpgsqlCommand("""
+                SELECT string_agg(sequence_number || ':' || left(writer_uuid, 8) || '@' || created, ' ' ORDER BY sequence_number)
+                FROM journal WHERE persistence_id = @id
+                """, db);
+            around.Parameters.AddWithValue("id", id);
+            described.Add($"{id} rows: {await around.ExecuteScalarAsync()}");
+        }
+        return found.Select(f => f.Line).Concat(described).ToList();
     }
 }

@@ -143,6 +143,9 @@ public sealed class ClusterFailoverSpec(FailoverCluster fixture, ITestOutputHelp
         for (var i = 0; i < processes.Length; i++) log.AppendLine(processes[i].Output[Math.Min(outputFrom[i], processes[i].Output.Length)..]);
         for (var i = 0; i < nodes.Size; i++)
             if (!ReferenceEquals(nodes[i], processes[i])) log.AppendLine(nodes[i].Output);
+        // For a closer look: every node's output of the scenario, in a folder named by CONTEXTLAKE_TEST_NODE_LOGS.
+        if (Environment.GetEnvironmentVariable("CONTEXTLAKE_TEST_NODE_LOGS") is { Length: > 0 } folder)
+            await File.WriteAllTextAsync(Path.Combine(folder, $"failover-{chaos}-{DateTime.UtcNow:HHmmss}.log"), log.ToString());
         var lines = log.ToString().Split('\n');
         var takeovers = lines.Where(l => l.Contains("takeover: ", StringComparison.Ordinal)).ToList();
         if (chaos != Chaos.PauseOldest)
