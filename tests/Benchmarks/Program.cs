@@ -23,6 +23,7 @@ using ContextLake.Benchmarks.Support;
     ("vectors", ContextLake.Benchmarks.Vectors.VectorScenario.RunAsync),
     ("subscriptions", ContextLake.Benchmarks.Subscriptions.SubscriptionScenario.RunAsync),
     ("cluster", ContextLake.Benchmarks.Cluster.ClusterScenario.RunAsync),
+    ("failover", ContextLake.Benchmarks.Cluster.FailoverScenario.RunAsync),
     ("overload", ContextLake.Benchmarks.Overload.OverloadScenario.RunAsync),
     ("decisions", ReconciliationScenario.RunAsync),
 ];

@@ -15,12 +15,10 @@ public static class ClusterScenario
     public static async Task<string> RunAsync(bool quick)
     {
         var seconds = quick ? 2 : 10;
-        // The split-brain resolver's wait (the node default is 20 s); failover takes about twice it plus detection.
-        const string stableAfter = "00:00:05";
         // --quick measures one and three nodes, enough to show the instruments work; the full run every size.
         int[] sizes = quick ? [1, 3] : [1, 2, 3];
         var report = new StringBuilder();
-        report.AppendLine($"## Cluster (PostgreSQL journal, {seconds} s per measurement, Cluster:StableAfter {stableAfter})");
+        report.AppendLine($"## Cluster (PostgreSQL journal, {seconds} s per measurement, default cluster timings)");
         report.AppendLine();
         report.AppendLine($"All node processes, PostgreSQL and the load generator share this machine's {Environment.ProcessorCount} cores " +
                           "(no pinning: the OS schedules them), so more nodes add coordination, not CPU. " +
@@ -35,7 +33,7 @@ public static class ClusterScenario
         foreach (var size in sizes)
         {
             await using var journal = PostgresTestJournal.Create();
-            await using var cluster = await NodeCluster.StartAsync(size, NodeEnvironment(journal, kafka.BootstrapServers, stableAfter));
+            await using var cluster = await NodeCluster.StartAsync(size, NodeEnvironment(journal, kafka.BootstrapServers));
             for (var i = 0; i < size; i++) await WaitReadable(cluster[i]);
             var throughput = await Throughput(cluster, seconds);
             var (reads, p50, p99, failed) = await ReadLatency(cluster, seconds);
@@ -48,11 +46,10 @@ public static class ClusterScenario
         return report.ToString();
     }
 
-    private static Dictionary<string, string> NodeEnvironment(TestJournal journal, string kafka, string stableAfter) => new(journal.Environment)
+    private static Dictionary<string, string> NodeEnvironment(TestJournal journal, string kafka) => new(journal.Environment)
     {
         ["ContextLake__ConnectorsFile"] = "",
         ["ContextLake__Kafka__BootstrapServers"] = kafka,
-        ["ContextLake__Cluster__StableAfter"] = stableAfter,
         ["ContextLake__Cluster__DrainPeriod"] = "00:00:01",
     };
 

@@ -66,7 +66,7 @@ public sealed class ClusterFailoverSpec(FailoverCluster fixture, ITestOutputHelp
             entities = await fixture.PlacementAsync(asking, "entity");
             views = await fixture.PlacementAsync(asking, "view");
             partitions = entities.Count;
-            load.ReadSurvivorKeys(id => entities.GetValueOrDefault(KeyGroups.PartitionOf($"transfer/{id}", partitions), victim) != victim);
+            await load.ReadSurvivorKeysAsync(id => entities.GetValueOrDefault(KeyGroups.PartitionOf($"transfer/{id}", partitions), victim) != victim);
             await load.WaitForAsync(batches: 5, answersEach: 3);
             notes.Add($"node {victim} ({(victim == oldest ? "the oldest" : $"not the oldest; node {oldest} is")}) held entity partitions " +
                       $"{string.Join(" ", entities.Where(p => p.Value == victim).Select(p => p.Key).Order())} and view partitions " +

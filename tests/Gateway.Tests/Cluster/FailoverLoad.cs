@@ -69,10 +69,17 @@ public sealed class FailoverLoad(NodeCluster nodes, BankLedger ledger, int victi
     }
 
     /// <summary>Starts two readers of transfers acknowledged so far whose ids <paramref name="onSurvivor"/> places on a survivor.</summary>
-    public void ReadSurvivorKeys(Func<string, bool> onSurvivor)
+    public async Task ReadSurvivorKeysAsync(Func<string, bool> onSurvivor)
     {
-        lock (_known) _survivorKeys = _known.Where(onSurvivor).ToList();
-        Assert.True(_survivorKeys.Count > 0, "no acknowledged transfer lives on a node that survives");
+        // The writers go on acknowledging transfers: one of them lands on a survivor's partition soon enough.
+        var deadline = Now + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            lock (_known) _survivorKeys = _known.Where(onSurvivor).ToList();
+            if (_survivorKeys.Count > 0) break;
+            Assert.True(Now < deadline, "within 60 s no acknowledged transfer lived on a node that survives");
+            await Task.Delay(200);
+        }
         for (var r = 0; r < 2; r++)
         {
             var reader = r;
