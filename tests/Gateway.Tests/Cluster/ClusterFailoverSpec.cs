@@ -85,9 +85,11 @@ public sealed class ClusterFailoverSpec(FailoverCluster fixture, ITestOutputHelp
                 });
             }
             else await nodes.KillAsync(victim);
+            // Requests sent between the signal and the process's end may still be answered by it: "sent after" means after this.
+            var diedAt = load.Now;
             output.WriteLine($"{chaos} of node {victim} at {DateTime.UtcNow:HH:mm:ss.fff} UTC");
 
-            var firstWrite = await load.FirstWriteAcknowledgedAfterAsync(chaosAt, TimeSpan.FromSeconds(60));
+            var firstWrite = await load.FirstWriteAcknowledgedAfterAsync(chaosAt, diedAt, TimeSpan.FromSeconds(60));
             checks.Add(("writes through the survivors are acknowledged again within 10 s of the " + (chaos == Chaos.PauseOldest ? "SIGSTOP" : "SIGKILL"),
                 firstWrite is { } w && w <= WriteAcknowledgedWithin,
                 firstWrite is { } f ? $"first acknowledged {f.TotalSeconds:0.0} s after" : "none acknowledged within 60 s"));
@@ -95,7 +97,7 @@ public sealed class ClusterFailoverSpec(FailoverCluster fixture, ITestOutputHelp
             if (await resumed is { } resumeNote) notes.Add(resumeNote);
 
             // The whole cluster answers again: a strict read of every account, sent after the chaos, is answered.
-            var allKeys = await load.FirstStrictBankReadStartedAfterAsync(chaosAt, TimeSpan.FromSeconds(90));
+            var allKeys = await load.FirstStrictBankReadStartedAfterAsync(chaosAt, diedAt, TimeSpan.FromSeconds(90));
             notes.Add(allKeys is { } a ? $"a strict read of every account sent after the chaos was answered {a.TotalSeconds:0.0} s after it" : "no strict read of every account was answered within 90 s");
             await load.WaitForAsync(batches: load.Batches + 5, answersEach: 0);
             var measuredUntil = load.Now;

@@ -111,24 +111,25 @@ public sealed class FailoverLoad(NodeCluster nodes, BankLedger ledger, int victi
         }
     }
 
-    /// <summary>How long after <paramref name="since"/> the first write sent after it (to a node other than the victim) was acknowledged.</summary>
-    public async Task<TimeSpan?> FirstWriteAcknowledgedAfterAsync(TimeSpan since, TimeSpan timeout)
+    /// <summary>How long after <paramref name="since"/> the first write sent after <paramref name="sentAfter"/> (to a node other than
+    /// the victim) was acknowledged.</summary>
+    public async Task<TimeSpan?> FirstWriteAcknowledgedAfterAsync(TimeSpan since, TimeSpan sentAfter, TimeSpan timeout)
     {
         while (Now < since + timeout)
         {
-            var acknowledged = _writes.Where(w => w.Start >= since).Select(w => w.End).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+            var acknowledged = _writes.Where(w => w.Start >= sentAfter).Select(w => w.End).DefaultIfEmpty(TimeSpan.MaxValue).Min();
             if (acknowledged != TimeSpan.MaxValue) return acknowledged - since;
             await Task.Delay(20);
         }
         return null;
     }
 
-    /// <summary>How long after <paramref name="since"/> the first strict read of every account, begun after it, was answered.</summary>
-    public async Task<TimeSpan?> FirstStrictBankReadStartedAfterAsync(TimeSpan since, TimeSpan timeout)
+    /// <summary>How long after <paramref name="since"/> the first strict read of every account, begun after <paramref name="sentAfter"/>, was answered.</summary>
+    public async Task<TimeSpan?> FirstStrictBankReadStartedAfterAsync(TimeSpan since, TimeSpan sentAfter, TimeSpan timeout)
     {
         while (Now < since + timeout)
         {
-            var answered = _answers.Where(a => a.Kind == Reader.StrictAll && a.Start >= since).Select(a => a.End).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+            var answered = _answers.Where(a => a.Kind == Reader.StrictAll && a.Start >= sentAfter).Select(a => a.End).DefaultIfEmpty(TimeSpan.MaxValue).Min();
             if (answered != TimeSpan.MaxValue) return answered - since;
             await Task.Delay(20);
         }
