@@ -58,7 +58,8 @@ public static class PlatformHosting
                 clock.UseJournal((n, cancel) => EpochHistory.FindAsync(system, n, cancel));
                 system.ActorOf(Props.Create(() => new EpochReplica(clock, registry.Get<EpochCoordinatorKey>())), "epoch-replica");
                 registry.Register<RunTrackerKey>(system.ActorOf(Props.Create(() =>
-                    new RunTracker(registry.Get<EntityRegion>(), registry.Get<EpochCoordinatorKey>(), options.State, observer)), "run-tracker"));
+                    new RunTracker(registry.Get<EntityRegion>(), registry.Get<EpochCoordinatorKey>(), options.State, observer,
+                        options.Cluster.DownRemovalMargin + TimeSpan.FromMilliseconds(500))), "run-tracker"));
             });
 
         if (options.Cluster.SeedNodes.Length == 0)

@@ -8,7 +8,9 @@
 // long, is sent again (partitions drop what they have and send their derived changes again), with
 // backoff: a slow run behind a deep queue is not a lost one, and resending it would only deepen the queue.
 // Each stream's watermark is reported again every State:RetryAfter, so an epoch coordinator started again
-// (journal failure, failover) learns it even from a stream that has gone quiet.
+// (journal failure, failover) learns it even from a stream that has gone quiet. When a member is removed (a failover),
+// its partitions start elsewhere once the removal margin has passed: every run in flight is sent again then, without
+// waiting for its backoff, since whatever went to the lost node is lost, not slow.
 using Akka.Actor;
 using Akka.Event;
 using ContextLake.Platform.Entities;
@@ -25,6 +27,11 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
     private sealed record Retry
     {
         public static Retry Instance { get; } = new();
+    }
+
+    private sealed record MemberGone
+    {
+        public static MemberGone Instance { get; } = new();
     }
 
     private sealed class Run(SubmitRun submit)
@@ -81,7 +88,9 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, StreamState> _streams = new(StringComparer.Ordinal);
 
-    public RunTracker(IActorRef entities, IActorRef coordinator, StateOptions options, IRunObserver observer)
+    /// <param name="resendAfterMemberRemoved">How long after a member's removal its partitions run elsewhere (the cluster's removal
+    /// margin and a little more): then every run in flight is sent again. Null: only the backoff resends.</param>
+    public RunTracker(IActorRef entities, IActorRef coordinator, StateOptions options, IRunObserver observer, TimeSpan? resendAfterMemberRemoved = null)
     {
         _entities = entities;
         _coordinator = coordinator;
@@ -92,10 +101,32 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         Receive<RunPartApplied>(PartApplied);
         Receive<DownstreamApplied>(DownstreamDone);
         Receive<Retry>(_ => RetryStale());
+        Receive<Akka.Cluster.ClusterEvent.MemberRemoved>(_ =>
+        {
+            if (resendAfterMemberRemoved is { } after) Timers.StartSingleTimer("member-gone", MemberGone.Instance, after);
+        });
+        Receive<Akka.Cluster.ClusterEvent.CurrentClusterState>(_ => { });
+        Receive<MemberGone>(_ =>
+        {
+            foreach (var state in _streams.Values)
+            {
+                state.HeardAt = DateTime.MinValue;
+                foreach (var run in state.InFlight) run.SentAt = DateTime.MinValue;
+            }
+            RetryStale();
+            // Sent again now, and if the partitions were not yet placed again, once more after State:RetryAfter, not a backoff later.
+            foreach (var run in _streams.Values.SelectMany(s => s.InFlight)) run.Attempts = 1;
+        });
         Timers.StartPeriodicTimer("retry", Retry.Instance, TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks, options.RetryAfter.Ticks / 4)));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart() =>
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+            typeof(Akka.Cluster.ClusterEvent.MemberRemoved));
+
+    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
 
     private StreamState StateOf(string stream)
     {
