@@ -51,7 +51,7 @@ public static partial class FailoverScenario
         static string Max(IEnumerable<double> xs) => xs.DefaultIfEmpty(double.NaN).Max() is var m && !double.IsNaN(m) ? m.ToString("0.0", CultureInfo.InvariantCulture) : "—";
         var missed = runs.Count(x => x.Write is null || x.Strict is null);
         report.AppendLine($"{Runs} runs on one cluster: SIGKILL of the oldest node (the singletons' host) while two writers send batches of transfers " +
-                          "(idempotency keys, sent again to the other survivor until acknowledged) and four strict readers and one stale-ok reader read, " +
+                          "(idempotency keys, sent again to the other survivor until acknowledged), a new probe write every 250 ms after the kill, and four strict readers and one stale-ok reader read, " +
                           "through the survivors, transfers whose partitions lived on the killed node; then the node is started again and rejoins. " +
                           "Times are from the SIGKILL; the takeover columns are the survivors' own `takeover:` figures, from when they saw the node unreachable. " +
                           "Every node, PostgreSQL and the load share this machine's cores.");
@@ -151,6 +151,33 @@ public static partial class FailoverScenario
         await cluster.KillAsync(victim);
         // Requests sent between the signal and the process's end may still be answered by it: only those sent after count.
         var deadAt = clock.Elapsed;
+        // The writers' requests that went to the lost write log wait out their timeout; when writes are taken again is measured
+        // by probes: a new write every 250 ms for 20 s, each sent again (same key) until acknowledged.
+        tasks.Add(Task.Run(async () =>
+        {
+            var probes = new List<Task>();
+            for (var p = 0; clock.Elapsed - deadAt < TimeSpan.FromSeconds(20) && !Volatile.Read(ref stop); p++)
+            {
+                var probe = p;
+                probes.Add(Task.Run(async () =>
+                {
+                    var body = Events([Transfer(new Random(probe), $"r{run}-probe-{probe}")]);
+                    for (var node = probe; ; node++)
+                    {
+                        var start = clock.Elapsed;
+                        if (await Post(cluster[survivors[node % 2]], "v1/events", body, TimeSpan.FromSeconds(15)) is (200, _))
+                        {
+                            lock (writes) writes.Add((start, clock.Elapsed));
+                            return;
+                        }
+                        if (Volatile.Read(ref stop)) return;
+                        await Task.Delay(100);
+                    }
+                }));
+                await Task.Delay(250);
+            }
+            await Task.WhenAll(probes);
+        }));
         TimeSpan? First(List<(TimeSpan Start, TimeSpan End)> list)
         {
             lock (list) return list.Where(x => x.Start >= deadAt).Select(x => (TimeSpan?)(x.End - killedAt)).Min();

@@ -87,13 +87,28 @@ public sealed class FailoverLoad(NodeCluster nodes, BankLedger ledger, int victi
         }
     }
 
-    /// <summary>The chaos begins: from now on no client sends to the victim. Returns the moment.</summary>
+    /// <summary>
+    /// The chaos begins: from now on no client sends to the victim; and for 20 s a new probe write goes to a survivor every
+    /// 250 ms (each sent again, same idempotency key, until acknowledged), so that when writes are taken again is measured
+    /// apart from the writers' requests that went to the lost write log and wait out their timeout. Returns the moment.
+    /// </summary>
     public TimeSpan Mark()
     {
         _avoid = victim;
         var at = Now;
         // Requests under way to the victim are dropped (a paused node would hold them): their clients go on with the survivors.
         _toVictim.Cancel();
+        _tasks.Add(Task.Run(async () =>
+        {
+            var probes = new List<Task>();
+            for (var p = 0; Now - at < TimeSpan.FromSeconds(20) && !_stop; p++)
+            {
+                var probe = p;
+                probes.Add(Task.Run(() => WriteBatch(1000 + probe, probe, new Random(probe), probe)));
+                await Task.Delay(250);
+            }
+            await Task.WhenAll(probes);
+        }));
         return at;
     }
 
@@ -189,40 +204,46 @@ public sealed class FailoverLoad(NodeCluster nodes, BankLedger ledger, int victi
     private async Task Write(int w)
     {
         var random = new Random(w + _run.GetHashCode(StringComparison.Ordinal));
-        var cursor = w;
         for (var b = 0; !_stop; b++)
         {
-            var transfers = Enumerable.Range(0, 1 + random.Next(3)).Select(i => Bank.Transfer(random, key: $"{_run}-w{w}-b{b}-e{i}")).ToArray();
-            var body = NodeClient.Events(transfers);
-            var deadline = Now + TimeSpan.FromSeconds(120);
-            while (true)
-            {
-                if (Now > deadline)
-                {
-                    Interlocked.Increment(ref _unacknowledged);
-                    return;
-                }
-                var node = Next(ref cursor);
-                var start = Now;
-                var (status, answer) = await Send(node, "v1/events", body, TimeSpan.FromSeconds(15));
-                if (status == 200)
-                {
-                    ledger.Acknowledged(transfers, answer);
-                    if (node != victim) _writes.Add((start, Now));
-                    lock (_known)
-                        foreach (var t in transfers)
-                            _known.Add(JsonSerializer.SerializeToElement(t).GetProperty("id").GetString()!);
-                    Interlocked.Increment(ref _batches);
-                    break;
-                }
-                if (status is not (0 or 202 or 429 or >= 500))
-                {
-                    Violation($"write answered {status}: {answer}");
-                    return;
-                }
-                await Task.Delay(100);
-            }
+            if (!await WriteBatch(w, b, random, w)) return;
             await Task.Delay(20);
+        }
+    }
+
+    /// <summary>One batch of writer <paramref name="w"/>, sent node after node (same idempotency keys) until acknowledged; false
+    /// when it was not within 120 s or was refused.</summary>
+    private async Task<bool> WriteBatch(int w, int b, Random random, int cursor)
+    {
+        var transfers = Enumerable.Range(0, 1 + random.Next(3)).Select(i => Bank.Transfer(random, key: $"{_run}-w{w}-b{b}-e{i}")).ToArray();
+        var body = NodeClient.Events(transfers);
+        var deadline = Now + TimeSpan.FromSeconds(120);
+        while (true)
+        {
+            if (Now > deadline)
+            {
+                Interlocked.Increment(ref _unacknowledged);
+                return false;
+            }
+            var node = Next(ref cursor);
+            var start = Now;
+            var (status, answer) = await Send(node, "v1/events", body, TimeSpan.FromSeconds(15));
+            if (status == 200)
+            {
+                ledger.Acknowledged(transfers, answer);
+                if (node != victim) _writes.Add((start, Now));
+                lock (_known)
+                    foreach (var t in transfers)
+                        _known.Add(JsonSerializer.SerializeToElement(t).GetProperty("id").GetString()!);
+                Interlocked.Increment(ref _batches);
+                return true;
+            }
+            if (status is not (0 or 202 or 429 or >= 500))
+            {
+                Violation($"write answered {status}: {answer}");
+                return false;
+            }
+            await Task.Delay(100);
         }
     }
 
