@@ -170,7 +170,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentedBodies());
 builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
     .WithContextLakePlatform(options, journal, clock, projections, projections, localPartitions)
     .WithContextLakeViews(options, catalog, clock, projections, localPartitions, subscriptions)
-    .WithPartitionKeeper(options, partitionOwners)
+    .WithPartitionKeeper(options, partitionOwners, clock, catalog, projections, localPartitions)
     .WithHttpWriteLog(options, clock)
     .WithConnectors(options, clock, connectorTypes, deadLetters, admission));
 

@@ -23,8 +23,9 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
     private long _catalogSeen = -1;
     private readonly List<ViewDelta> _rows = new();
 
-    public ViewPartition(string partitionId, ViewCatalog catalog, EpochClock clock, StateOptions options, LocalPartitions local)
-        : base(ViewRegion.TypeName, partitionId, clock, options)
+    public ViewPartition(string partitionId, ViewCatalog catalog, EpochClock clock, StateOptions options, LocalPartitions local,
+        PartitionRole role = PartitionRole.Owner)
+        : base(ViewRegion.TypeName, partitionId, clock, options, local, role)
     {
         _catalog = catalog;
         _local = local;
@@ -49,12 +50,12 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
     protected override void PreStart()
     {
         base.PreStart();
-        _local.Register(ViewRegion.TypeName, Partition, new Published(_store, _definitions));
+        _local.Register(ViewRegion.TypeName, Partition, new Published(_store, _definitions), Role);
     }
 
     protected override void PostStop()
     {
-        _local.Unregister(ViewRegion.TypeName, Partition, new Published(_store, _definitions));
+        _local.Unregister(ViewRegion.TypeName, Partition, new Published(_store, _definitions), Role);
         base.PostStop();
     }
 
