@@ -86,11 +86,7 @@ public sealed partial class EntityPartition : PartitionActor
 
     protected override int KeyCount => _store.Count;
 
-    protected override void PreStart()
-    {
-        base.PreStart();
-        _local.Register(EntityRegion.TypeName, Partition, _store, Role);
-    }
+    protected override void Publish() => _local.Register(EntityRegion.TypeName, Partition, _store, Role);
 
     protected override void PostStop()
     {

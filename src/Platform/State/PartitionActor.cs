@@ -225,6 +225,13 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     /// <summary>Whether pending changes may be turned into versions yet (a view partition waits for its node's catalog).</summary>
     protected virtual bool CanCommit => true;
 
+    /// <summary>
+    /// Registers the store the gateway reads directly (LocalPartitions), once its state is whole: after recovery or a take-over.
+    /// </summary>
+    protected virtual void Publish()
+    {
+    }
+
     /// <summary>Called once recovery is complete (before the first commit).</summary>
     protected virtual void Recovered()
     {
@@ -367,6 +374,8 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     /// <summary>Recovery is over (from the journal, or from a standby's state): the partition starts its work.</summary>
     private void Started()
     {
+        // Only now may a gateway read the store directly: during a restore it would find keys missing at the restored epoch.
+        Publish();
         if (!IsStandby) Recovered();
         // An owner that recovered from the journal while a standby of its own partition ran on this node: the standby goes.
         if (!IsStandby && Partition >= 0 && Local?.StandbyActor(RegionName, Partition) is { } redundant) redundant.Tell(PoisonPill.Instance);

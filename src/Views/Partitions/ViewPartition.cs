@@ -47,11 +47,7 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
     /// <summary>Deltas are folded with their view's definition: not before this node knows the catalog.</summary>
     protected override bool CanCommit => _catalog.Version >= 0;
 
-    protected override void PreStart()
-    {
-        base.PreStart();
-        _local.Register(ViewRegion.TypeName, Partition, new Published(_store, _definitions), Role);
-    }
+    protected override void Publish() => _local.Register(ViewRegion.TypeName, Partition, new Published(_store, _definitions), Role);
 
     protected override void PostStop()
     {
