@@ -86,7 +86,9 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
             var pending = _nextOffset - 1 - _appliedUpTo + _bufferedEvents;
             if (pending > 0 && pending + cmd.Writes.Count > _maxPending)
             {
-                Sender.Tell(new Status.Failure(new WriteLogFullException(StreamId, pending, _maxPending, _options.MaxPendingEvents)));
+                Sender.Tell(new WritesRefused(StreamId, WriteRefusal.Saturated,
+                    $"nothing of this batch was written: {pending} events accepted into {StreamId} are not applied yet and each write stream holds at most " +
+                    $"{_maxPending} (its share of setting ContextLake:Writes:MaxPendingEvents, {_options.MaxPendingEvents}); ingest is saturated, send it again after Retry-After"));
                 return;
             }
             _bufferedEvents += cmd.Writes.Count;
@@ -301,17 +303,9 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
         var failed = _persisting.Select(b => b.ReplyTo).ToHashSet();
         foreach (var w in _waiters.Where(w => failed.Contains(w.ReplyTo)).ToList())
         {
-            w.ReplyTo.Tell(new Status.Failure(new JournalUnavailableException(cause)));
+            w.ReplyTo.Tell(new WritesRefused(StreamId, WriteRefusal.JournalUnavailable,
+                $"nothing of this batch was written: the journal refused the write of {StreamId}: {cause.Message}"));
             _waiters.Remove(w);
         }
     }
 }
-
-/// <summary>The write stream holds as many accepted-but-unapplied events as it may: the batch was refused, nothing of it written.</summary>
-public sealed class WriteLogFullException(string stream, long pending, long limit, int setting)
-    : Exception($"nothing of this batch was written: {pending} events accepted into {stream} are not applied yet and each write stream holds at most {limit} " +
-        $"(its share of setting ContextLake:Writes:MaxPendingEvents, {setting}); ingest is saturated, send it again after Retry-After");
-
-/// <summary>The write log could not journal a batch: nothing of it was written.</summary>
-public sealed class JournalUnavailableException(Exception inner)
-    : Exception($"the journal refused the write: {inner.Message}", inner);

@@ -31,6 +31,22 @@ public sealed record WritesAppended(string Stream, IReadOnlyList<long> Offsets, 
     public long Last => Offsets.Count == 0 ? 0 : Offsets.Max();
 }
 
+/// <summary>Why a batch was refused, with nothing of it written.</summary>
+public enum WriteRefusal
+{
+    /// <summary>The stream holds its share of Writes:MaxPendingEvents accepted-but-unapplied events: back off and send it again.</summary>
+    Saturated,
+
+    /// <summary>The journal did not take the group the batch was in.</summary>
+    JournalUnavailable,
+}
+
+/// <summary>
+/// The answer to <see cref="AppendWrites"/> when nothing of the batch was written: a message, not a failure, so that it crosses
+/// nodes like any answer (a stream may run on another node than the gateway that asked).
+/// </summary>
+public sealed record WritesRefused(string Stream, WriteRefusal Reason, string Detail) : IConnectorMessage;
+
 /// <summary>Write stream <see cref="Partition"/>'s current position: the highest offset assigned and the highest applied to entities.</summary>
 public sealed record GetWriteLogPosition(string Partition) : IConnectorMessage, IPartitionMessage;
 

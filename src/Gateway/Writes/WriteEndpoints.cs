@@ -6,6 +6,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using ContextLake.Connectors.Http;
+using ContextLake.Connectors.Serialization;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Problems;
 using ContextLake.Gateway.Reads;
@@ -78,7 +79,17 @@ public static class WriteEndpoints
 
         try
         {
-            var appended = await writeLog.ActorRef.Ask<WritesAppended>(new AppendWrites(WriteStreams.Id(streams.Route(writes!)), writes!), options.Http.WriteTimeout, cancel);
+            var reply = await writeLog.ActorRef.Ask<IConnectorMessage>(new AppendWrites(WriteStreams.Id(streams.Route(writes!)), writes!), options.Http.WriteTimeout, cancel);
+            if (reply is WritesRefused refused)
+            {
+                if (refused.Reason == WriteRefusal.Saturated)
+                {
+                    gate.Refused();
+                    return Saturated(http, refused.Detail);
+                }
+                return new Problem(StatusCodes.Status503ServiceUnavailable, "Journal unavailable", refused.Detail).ToResult();
+            }
+            var appended = (WritesAppended)reply;
             var answer = new WriteResponse(appended.Stream, appended.First, appended.Last, appended.Offsets, appended.Written, null);
             if (wait == "applied") return Results.Ok(answer);
             var left = options.Http.WriteTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
@@ -100,16 +111,6 @@ public static class WriteEndpoints
             return new Problem(StatusCodes.Status503ServiceUnavailable, "Write not confirmed",
                 $"the batch was not confirmed within {options.Http.WriteTimeout.TotalSeconds:0.#}s (setting ContextLake:Http:WriteTimeout); " +
                 "it may or may not be journaled: send it again with the same idempotency keys").ToResult();
-        }
-        catch (WriteLogFullException ex)
-        {
-            gate.Refused();
-            return Saturated(http, ex.Message);
-        }
-        catch (JournalUnavailableException ex)
-        {
-            return new Problem(StatusCodes.Status503ServiceUnavailable, "Journal unavailable",
-                $"nothing of this batch was written: {ex.Message}").ToResult();
         }
     }
 
