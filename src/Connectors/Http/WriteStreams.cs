@@ -82,9 +82,6 @@ public sealed class WriteStreams
         }
     }
 
-    /// <summary>The streams this node hosts, as last heard.</summary>
-    public IReadOnlyList<int> Local => _local;
-
     /// <summary>The names of the streams that have not answered within <see cref="Forget"/>: recovering, moving, or never started.</summary>
     public IReadOnlyList<string> Missing(DateTime now)
     {
