@@ -102,6 +102,7 @@ public sealed class NodeOptions
         Check(Limits.MaxEventBytes is >= 1024, "Limits:MaxEventBytes", $"{Limits.MaxEventBytes} must be at least 1024");
         Check(Limits.MaxViewSqlLength is >= 64 and <= 1_048_576, "Limits:MaxViewSqlLength", $"{Limits.MaxViewSqlLength} is outside 64..1048576");
         Check(Writes.MaxPendingEvents is >= 1, "Writes:MaxPendingEvents", $"{Writes.MaxPendingEvents} must be at least 1");
+        Check(Writes.Streams is >= 0 and <= 1024, "Writes:Streams", $"{Writes.Streams} is outside 0..1024 (0: the journal's recorded count)");
         Check(Writes.SnapshotWhenIdle >= TimeSpan.Zero && Writes.SnapshotWhenIdle <= TimeSpan.FromHours(1), "Writes:SnapshotWhenIdle",
             $"{Writes.SnapshotWhenIdle} is outside 0..1 h");
         Check(Epochs.PublishInterval >= TimeSpan.FromMilliseconds(1) && Epochs.PublishInterval <= TimeSpan.FromSeconds(10),
@@ -344,6 +345,16 @@ public sealed class LimitOptions
 
 public sealed class WriteLogOptions
 {
+    /// <summary>
+    /// HTTP write streams: each its own write log ("http:writes" when there is one, "http:writes/0"… when there are several),
+    /// placed on nodes by sharding. Fixed for a journal's life (an idempotency key's stream is its hash modulo the count); unset
+    /// (0) takes the count the journal recorded, or on a new journal <see cref="DefaultStreams"/> for its provider.
+    /// </summary>
+    public int Streams { get; set; }
+
+    /// <summary>One stream for SQLite (one node, one writer); eight for PostgreSQL, so a cluster's writes spread over its nodes.</summary>
+    public static int DefaultStreams(JournalProvider provider) => provider == JournalProvider.Sqlite ? 1 : 8;
+
     /// <summary>How many recent idempotency keys are remembered (and survive restarts).</summary>
     public int IdempotencyKeys { get; set; } = 100_000;
 
@@ -354,8 +365,9 @@ public sealed class WriteLogOptions
     public TimeSpan SnapshotWhenIdle { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Events the write log holds accepted but not yet applied (journaled or about to be); a batch that would take it past
-    /// this is refused at once (HTTP 429 with Retry-After), with nothing of it written. A batch is always taken when nothing is held.
+    /// Events the write streams together hold accepted but not yet applied (journaled or about to be), each stream a
+    /// Streams-th of it; a batch that would take its stream past its share is refused at once (HTTP 429 with Retry-After),
+    /// with nothing of it written. A batch is always taken when its stream holds nothing.
     /// </summary>
     public int MaxPendingEvents { get; set; } = 100_000;
 }
