@@ -96,12 +96,20 @@ try
         Console.Error.WriteLine($"contextlake: bad configuration: {layoutProblem}");
         return 2;
     }
+    // So is the count of HTTP write streams: an idempotency key's stream is its hash modulo the count.
+    if (await WriteStreamLayout.VerifyAsync(journal, options.Writes) is { } streamsProblem)
+    {
+        Console.Error.WriteLine($"contextlake: bad configuration: {streamsProblem}");
+        return 2;
+    }
 }
 catch (System.Data.Common.DbException ex)
 {
     Console.Error.WriteLine($"contextlake: the journal at {NodeOptions.Section}:Journal does not answer: {ex.Message}");
     return 2;
 }
+
+var writeStreams = new WriteStreams(options.Writes.Streams);
 
 var clock = new EpochClock(options.Epochs.History);
 // What every event meets before it is journaled, from HTTP and from every connector alike; the catalog's replica keeps
@@ -149,6 +157,7 @@ builder.Services.AddSingleton(sp => new DecisionLog(journal, decisionOptions));
 builder.Services.AddSingleton<IDecisionChecker, JournalDecisionChecker>();
 builder.Services.AddSingleton<Reconciliations>();
 builder.Services.AddSingleton(journal);
+builder.Services.AddSingleton(writeStreams);
 builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton(catalog);
 builder.Services.AddSingleton(localPartitions);
@@ -172,9 +181,9 @@ builder.Services.AddOpenApi(o => o.AddDocumentedBodies());
 builder.Services.AddAkka(options.Cluster.SystemName, akka => akka
     .WithContextLakePlatform(options, journal, clock, projections, projections, localPartitions)
     .WithContextLakeViews(options, catalog, clock, projections, localPartitions, subscriptions)
-    .WithPartitionKeeper(options, partitionOwners)
+    .WithPartitionKeeper(options, partitionOwners, clock, catalog, projections, localPartitions)
     .WithFailoverTelemetry(partitionOwners)
-    .WithHttpWriteLog(options, clock)
+    .WithHttpWriteStreams(options, clock, writeStreams)
     .WithConnectors(options, clock, connectorTypes, deadLetters, admission));
 
 var app = builder.Build();

@@ -49,14 +49,26 @@ public static class NodeClient
         return ((int)response.StatusCode, await Body(response));
     }
 
-    /// <summary>Reads an entity; <paramref name="after"/> (an http:writes offset) makes the read wait for that write, up to 30 s:
-    /// specs assert what is read, not how soon (on a loaded box a run resubmitted after a restart may wait for its retry).</summary>
-    public static async Task<JsonElement> Entity(this NodeProcess node, string type, string id, long after = 0)
+    /// <summary>Reads an entity; <paramref name="after"/> (an http:writes offset, for a node with one write stream) makes the read wait
+    /// for that write, up to 30 s: specs assert what is read, not how soon (on a loaded box a run resubmitted after a restart may wait for its retry).</summary>
+    public static Task<JsonElement> Entity(this NodeProcess node, string type, string id, long after = 0) =>
+        node.Entity(type, id, after > 0 ? $"http:writes@{after}" : null);
+
+    /// <summary>Reads an entity after <paramref name="after"/>, a position STREAM@OFFSET (<see cref="Position"/> of a write answer).</summary>
+    public static async Task<JsonElement> Entity(this NodeProcess node, string type, string id, string? after)
     {
-        var (status, body) = await node.GetJson($"v1/entities/{type}/{id}" + (after > 0 ? $"?after=http:writes@{after}&timeout=30s" : ""));
+        var (status, body) = await node.GetJson($"v1/entities/{type}/{id}" + (after is not null ? $"?after={Uri.EscapeDataString(after)}&timeout=30s" : ""));
         if (status != 200) throw new InvalidOperationException($"GET entity {type}/{id} answered {status}: {body}");
         return body;
     }
+
+    /// <summary>Where a write answer put the end of its batch, STREAM@LAST: what `after` takes to read the batch.</summary>
+    public static string Position(JsonElement writeAnswer) =>
+        $"{writeAnswer.GetProperty("stream").GetString()}@{writeAnswer.GetProperty("last").GetInt64()}";
+
+    /// <summary>The environment with the node's HTTP writes in one stream ("http:writes"), for specs whose oracle follows one stream's offsets.</summary>
+    public static IReadOnlyDictionary<string, string> WithOneWriteStream(this IReadOnlyDictionary<string, string> environment) =>
+        new Dictionary<string, string>(environment) { ["ContextLake__Writes__Streams"] = "1" };
 
     /// <summary>Posts to node <paramref name="node"/> of the cluster; status 0 when it is not running or does not answer.</summary>
     public static async Task<(int Status, JsonElement Body)> TryPostJson(this NodeCluster cluster, int node, string path, string json)
@@ -74,6 +86,37 @@ public static class NodeClient
     }
 
     public static string Events(params object[] events) => JsonSerializer.Serialize(new { events });
+
+    /// <summary>The highest acknowledged offset of each write stream, from write answers of any thread: `after` for all of them.</summary>
+    public sealed class Written
+    {
+        private readonly Dictionary<string, long> _last = new(StringComparer.Ordinal);
+
+        public void Add(JsonElement writeAnswer) => Add(writeAnswer.GetProperty("stream").GetString()!, writeAnswer.GetProperty("last").GetInt64());
+
+        public void Add(string stream, long last)
+        {
+            lock (_last) _last[stream] = Math.Max(_last.GetValueOrDefault(stream), last);
+        }
+
+        /// <summary>STREAM@OFFSET for every stream written to.</summary>
+        public string[] After
+        {
+            get
+            {
+                lock (_last) return _last.Select(kv => $"{kv.Key}@{kv.Value}").ToArray();
+            }
+        }
+
+        /// <summary>Events acknowledged over all streams (each stream's offsets are gap-free from 1).</summary>
+        public long Total
+        {
+            get
+            {
+                lock (_last) return _last.Values.Sum();
+            }
+        }
+    }
 
     private static async Task<JsonElement> Body(HttpResponseMessage response)
     {

@@ -1,7 +1,7 @@
-// The stream "http:writes": a persistent actor that gives client batches durable, gap-free offsets,
-// journals each group of batches as one atomic write, remembers idempotency keys across restarts,
-// submits what it journaled as runs (the next while earlier ones are still being applied), and answers
-// a batch only after every partition it touches has it and its watermark is reported.
+// One HTTP write stream ("http:writes", or "http:writes/k" of several; see WriteStreams): a sharded persistent actor that
+// gives client batches durable, gap-free offsets of its stream, journals each group of batches as one atomic write,
+// remembers idempotency keys across restarts, submits what it journaled as runs (the next while earlier ones are still
+// being applied), and answers a batch only after every partition it touches has it and its watermark is reported.
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -9,13 +9,12 @@ using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Events;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Ingest;
+using ContextLake.Platform.State;
 
 namespace ContextLake.Connectors.Http;
 
 public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
 {
-    public const string StreamId = "http:writes";
-
     private sealed record Waiter(IActorRef ReplyTo, WritesAppended Answer, long UpTo);
     private sealed record Buffered(IActorRef ReplyTo, AppendWrites Command);
     private sealed record Flush
@@ -37,6 +36,9 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     private readonly StreamRuns _runs;
     private readonly EpochClock _clock;
     private readonly WriteLogOptions _options;
+    private readonly string _id;
+    /// <summary>This stream's share of Writes:MaxPendingEvents.</summary>
+    private readonly long _maxPending;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     private long _nextOffset = 1;
@@ -56,11 +58,15 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     private long _sinceSnapshot;
     private DateTime _lastWrite = DateTime.UtcNow;
 
-    public HttpWriteLog(StreamRuns runs, WriteLogOptions options, EpochClock clock)
+    public HttpWriteLog(int stream, int streams, StreamRuns runs, WriteLogOptions options, EpochClock clock)
     {
         _runs = runs;
         _clock = clock;
         _options = options;
+        _id = WriteStreams.Id(stream);
+        StreamId = WriteStreams.Name(stream, streams);
+        PersistenceId = "stream-" + StreamId;
+        _maxPending = Math.Max(1, (options.MaxPendingEvents + streams - 1) / streams);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -75,12 +81,14 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
 
         Command<AppendWrites>(cmd =>
         {
-            // Bounded admission: what is accepted and not yet applied stays under Writes:MaxPendingEvents. Past it the batch
-            // is refused before anything of it is journaled, so the client backs off instead of waiting for its timeout.
+            // Bounded admission: what is accepted and not yet applied stays under this stream's share of Writes:MaxPendingEvents.
+            // Past it the batch is refused before anything of it is journaled, so the client backs off instead of waiting for its timeout.
             var pending = _nextOffset - 1 - _appliedUpTo + _bufferedEvents;
-            if (pending > 0 && pending + cmd.Writes.Count > _options.MaxPendingEvents)
+            if (pending > 0 && pending + cmd.Writes.Count > _maxPending)
             {
-                Sender.Tell(new Status.Failure(new WriteLogFullException(pending, _options.MaxPendingEvents)));
+                Sender.Tell(new WritesRefused(StreamId, WriteRefusal.Saturated,
+                    $"nothing of this batch was written: {pending} events accepted into {StreamId} are not applied yet and each write stream holds at most " +
+                    $"{_maxPending} (its share of setting ContextLake:Writes:MaxPendingEvents, {_options.MaxPendingEvents}); ingest is saturated, send it again after Retry-After"));
                 return;
             }
             _bufferedEvents += cmd.Writes.Count;
@@ -118,13 +126,18 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
                 Snapshot();
         });
         Command<GetWriteLogPosition>(_ => Sender.Tell(new WriteLogPosition(StreamId, _nextOffset - 1, _appliedUpTo)));
+        // Commands are taken only after recovery: the answer says the stream is up (the keeper greets it to start it).
+        Command<StartPartition>(_ => Sender.Tell(new PartitionStarted(WriteStreams.RegionName, _id, _keys.Count, _appliedUpTo)));
         Command<SaveSnapshotSuccess>(ok => DeleteSnapshots(new SnapshotSelectionCriteria(ok.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot of {0} failed", StreamId));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "deleting old snapshots of {0} failed", StreamId));
     }
 
-    public override string PersistenceId => "stream-" + StreamId;
+    /// <summary>This stream's name.</summary>
+    public string StreamId { get; }
+
+    public override string PersistenceId { get; }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -290,17 +303,9 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
         var failed = _persisting.Select(b => b.ReplyTo).ToHashSet();
         foreach (var w in _waiters.Where(w => failed.Contains(w.ReplyTo)).ToList())
         {
-            w.ReplyTo.Tell(new Status.Failure(new JournalUnavailableException(cause)));
+            w.ReplyTo.Tell(new WritesRefused(StreamId, WriteRefusal.JournalUnavailable,
+                $"nothing of this batch was written: the journal refused the write of {StreamId}: {cause.Message}"));
             _waiters.Remove(w);
         }
     }
 }
-
-/// <summary>The write log holds as many accepted-but-unapplied events as it may: the batch was refused, nothing of it written.</summary>
-public sealed class WriteLogFullException(long pending, int limit)
-    : Exception($"nothing of this batch was written: {pending} accepted events are not applied yet and the write log holds at most {limit} " +
-        "(setting ContextLake:Writes:MaxPendingEvents); ingest is saturated, send it again after Retry-After");
-
-/// <summary>The write log could not journal a batch: nothing of it was written.</summary>
-public sealed class JournalUnavailableException(Exception inner)
-    : Exception($"the journal refused the write: {inner.Message}", inner);

@@ -1,7 +1,8 @@
-// Messages and journal records of the HTTP write log, the stream "http:writes".
+// Messages and journal records of an HTTP write stream's write log ("http:writes", or "http:writes/k" of several).
 using System.Text.Json;
 using ContextLake.Connectors.Serialization;
 using ContextLake.Platform.Events;
+using ContextLake.Platform.State;
 
 namespace ContextLake.Connectors.Http;
 
@@ -14,8 +15,11 @@ public sealed record PendingWrite(
     JsonElement Data,
     string? IdempotencyKey);
 
-/// <summary>Append a client batch: all of it or none. Replies <see cref="WritesAppended"/> once every event is journaled by its entity.</summary>
-public sealed record AppendWrites(IReadOnlyList<PendingWrite> Writes) : IConnectorMessage;
+/// <summary>
+/// Append a client batch to write stream <see cref="Partition"/> (its entity id in the "writes" region): all of it or none.
+/// Replies <see cref="WritesAppended"/> once every event is journaled by its entity.
+/// </summary>
+public sealed record AppendWrites(string Partition, IReadOnlyList<PendingWrite> Writes) : IConnectorMessage, IPartitionMessage;
 
 /// <summary>
 /// The position of each written event, in request order. An event whose idempotency key was seen
@@ -27,11 +31,24 @@ public sealed record WritesAppended(string Stream, IReadOnlyList<long> Offsets, 
     public long Last => Offsets.Count == 0 ? 0 : Offsets.Max();
 }
 
-/// <summary>The stream's current position: the highest offset assigned and the highest applied to entities.</summary>
-public sealed record GetWriteLogPosition : IConnectorMessage
+/// <summary>Why a batch was refused, with nothing of it written.</summary>
+public enum WriteRefusal
 {
-    public static GetWriteLogPosition Instance { get; } = new();
+    /// <summary>The stream holds its share of Writes:MaxPendingEvents accepted-but-unapplied events: back off and send it again.</summary>
+    Saturated,
+
+    /// <summary>The journal did not take the group the batch was in.</summary>
+    JournalUnavailable,
 }
+
+/// <summary>
+/// The answer to <see cref="AppendWrites"/> when nothing of the batch was written: a message, not a failure, so that it crosses
+/// nodes like any answer (a stream may run on another node than the gateway that asked).
+/// </summary>
+public sealed record WritesRefused(string Stream, WriteRefusal Reason, string Detail) : IConnectorMessage;
+
+/// <summary>Write stream <see cref="Partition"/>'s current position: the highest offset assigned and the highest applied to entities.</summary>
+public sealed record GetWriteLogPosition(string Partition) : IConnectorMessage, IPartitionMessage;
 
 public sealed record WriteLogPosition(string Stream, long Assigned, long Applied) : IConnectorMessage;
 

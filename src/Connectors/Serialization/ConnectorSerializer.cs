@@ -21,6 +21,7 @@ public sealed class ConnectorSerializer : ManifestJsonSerializer
         Register("ws", ctx.WriteLogSnapshot);
         Register("wa", ctx.AppendWrites);
         Register("wA", ctx.WritesAppended);
+        Register("wR", ctx.WritesRefused);
         Register("wp", ctx.GetWriteLogPosition);
         Register("wP", ctx.WriteLogPosition);
         Register("kc", ctx.CreateConnector);
@@ -50,6 +51,7 @@ public sealed class ConnectorSerializer : ManifestJsonSerializer
 [JsonSerializable(typeof(WriteLogSnapshot))]
 [JsonSerializable(typeof(AppendWrites))]
 [JsonSerializable(typeof(WritesAppended))]
+[JsonSerializable(typeof(WritesRefused))]
 [JsonSerializable(typeof(GetWriteLogPosition))]
 [JsonSerializable(typeof(WriteLogPosition))]
 [JsonSerializable(typeof(CreateConnector))]

@@ -1,4 +1,4 @@
-// /healthz (the process answers) and /readyz (cluster member Up, journal reachable, write log answering,
+// /healthz (the process answers) and /readyz (cluster member Up, journal reachable, every write stream answering,
 // the committed epoch and the view catalog known on this node, every configured view in it and caught
 // up, so the first read or subscription after 200 finds it, every state partition started and
 // recovered, epochs advancing, stream lag within bound).
@@ -27,19 +27,14 @@ public static class HealthEndpoints
 
     private static async Task<IResult> Ready(
         ActorSystem system, JournalDatabase journal, EpochClock clock, ViewCatalog catalog, ConfiguredViews configured, NodeOptions options,
-        IRequiredActor<HttpWriteLogKey> writeLog, IRequiredActor<EpochCoordinatorKey> coordinator, IRequiredActor<PartitionKeeperKey> keeper,
+        WriteStreams writeStreams, IRequiredActor<EpochCoordinatorKey> coordinator, IRequiredActor<PartitionKeeperKey> keeper,
         CancellationToken cancel)
     {
         var clusterUp = Akka.Cluster.Cluster.Get(system).SelfMember.Status == Akka.Cluster.MemberStatus.Up;
         var journalOk = await journal.IsReachableAsync(cancel);
-        WriteLogPosition? position = null;
-        try
-        {
-            position = await writeLog.ActorRef.Ask<WriteLogPosition>(GetWriteLogPosition.Instance, TimeSpan.FromSeconds(2), cancel);
-        }
-        catch (AskTimeoutException)
-        {
-        }
+        // Every write stream has answered the node's keeper lately (it greets them every 2 s, wherever they run).
+        var writesMissing = writeStreams.Missing(DateTime.UtcNow);
+        var writesAnswering = writesMissing.Count == 0;
 
         var notAnswered = catalog.Version >= 0 ? configured.NotAnswered(catalog) : ["the view catalog is not known on this node yet"];
         var viewsKnown = notAnswered is null;
@@ -70,11 +65,15 @@ public static class HealthEndpoints
             problems.Add(partitions is null
                 ? "the partition keeper did not answer within 2 s"
                 : $"{partitions.Missing.Count} state partitions have not answered yet (recovering or moving): {string.Join(", ", partitions.Missing.Take(8))}{(partitions.Missing.Count > 8 ? ", …" : "")}");
+        if (!writesAnswering)
+            problems.Add($"{writesMissing.Count} HTTP write streams have not answered within {WriteStreams.Forget.TotalSeconds:0} s (recovering or moving): " +
+                         $"{string.Join(", ", writesMissing.Take(8))}{(writesMissing.Count > 8 ? ", …" : "")}");
         if (notAnswered is not null) problems.Add($"configured views this node does not answer yet (creating or backfilling): {string.Join(", ", notAnswered)}");
         var advancing = streams.EpochAdvancing;
         var lagOk = streams.LagWithinBound;
-        var doc = new ReadinessDoc(clusterUp && journalOk && position is not null && clock.Known && viewsKnown && partitionsStarted && advancing && lagOk,
-            clusterUp, journalOk, position is not null, clock.Known, viewsKnown, partitionsStarted, advancing, lagOk, clock.Latest.N, position?.Applied, problems);
+        var doc = new ReadinessDoc(clusterUp && journalOk && writesAnswering && clock.Known && viewsKnown && partitionsStarted && advancing && lagOk,
+            clusterUp, journalOk, writesAnswering, clock.Known, viewsKnown, partitionsStarted, advancing, lagOk, clock.Latest.N,
+            writesAnswering ? writeStreams.Applied : null, problems);
         return doc.Ready ? Results.Ok(doc) : Results.Json(doc, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -11,7 +11,10 @@ namespace ContextLake.Gateway.Reads;
 
 public sealed record ReadPointRequest(long? Epoch, IReadOnlyList<string> After, string? Consistency, string? Timeout, string? At);
 
-/// <param name="Served">"journal" when the answer was read from the journal (an epoch older than the partitions keep); absent when from memory.</param>
+/// <param name="Served">
+/// "journal" when the answer was read from the journal (an epoch older than the partitions keep); "standby" when a stale-ok read
+/// took some keys from standbys (their owners unreachable or slow); absent when from the owners' memory.
+/// </param>
 public sealed record EpochDoc(long N, IReadOnlyDictionary<string, long> Vector, DateTimeOffset CommittedAt, long? AgeMs,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Served = null);
 
@@ -33,8 +36,12 @@ public sealed record ReadPoint(Epoch Epoch, DateTimeOffset At, bool StaleOk)
     /// </summary>
     public bool FromJournal { get; set; }
 
+    /// <summary>Whether a stale-ok read took some keys from partitions' standbys (set by the state reader).</summary>
+    public bool FromStandby { get; set; }
+
     public EpochDoc ToDoc() => new(Epoch.N, Epoch.Vector, Epoch.CommittedAt,
-        StaleOk ? (long)Math.Max(0, (DateTimeOffset.UtcNow - Epoch.CommittedAt).TotalMilliseconds) : null, FromJournal ? "journal" : null);
+        StaleOk ? (long)Math.Max(0, (DateTimeOffset.UtcNow - Epoch.CommittedAt).TotalMilliseconds) : null,
+        FromJournal ? "journal" : FromStandby ? "standby" : null);
 }
 
 public static class ReadPoints

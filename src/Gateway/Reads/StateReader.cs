@@ -4,7 +4,9 @@
 // other is asked once for all of its keys. A key never written costs a lookup and nothing else. An epoch the
 // partitions no longer hold is answered from the journal (StateReader.Journal.cs), unless the read would take
 // any newer epoch (the latest, after=): then it is read again, whole, at the latest, a read that took longer
-// than Epochs:History to reach a partition being no reason to scan the journal.
+// than Epochs:History to reach a partition being no reason to scan the journal. A stale-ok read whose partition's
+// owner is unreachable, or slower than Http:StandbyReadAfter, is answered by the partition's standby instead; a
+// standby that has not reached the read's epoch says how far it has, and the whole read is taken again at that epoch.
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
@@ -48,8 +50,10 @@ public sealed record ViewStateRead(string View, string Key, string? Window, stri
 
 public sealed partial class StateReader(
     ActorSystem system, EpochClock clock, IRequiredActor<EntityRegion> entities, IRequiredActor<ViewRegion> views, IRequiredActor<VectorRegion> vectors,
-    ViewCatalog catalog, NodeOptions options, LocalPartitions local)
+    ViewCatalog catalog, NodeOptions options, LocalPartitions local, PartitionOwners owners)
 {
+    private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(system);
+
     public async Task<(EntityDoc?, Problem?)> ReadEntityAsync(string type, string id, ReadPoint point, string where, CancellationToken cancel)
     {
         var (results, problems) = await ReadEachAsync([new EntityStateRead(type, id, where)], point, cancel);
@@ -76,7 +80,19 @@ public sealed partial class StateReader(
         }
         for (var attempt = 1; ; attempt++)
         {
-            var (results, problems, tooOld) = await ReadOnceAsync(reads, point, cancel);
+            var (results, problems, tooOld, behind) = await ReadOnceAsync(reads, point, cancel);
+            if (!behind.IsEmpty)
+            {
+                // Standbys answered for some partitions but had not reached the epoch: read everything at the oldest they hold.
+                if (attempt < 3 && clock.Find(behind.Min()) is { } held)
+                {
+                    point.Epoch = held;
+                    continue;
+                }
+                for (var i = 0; i < reads.Count; i++)
+                    problems[i] ??= NotReachable($"{reads[i].Where}: a standby (its owner did not answer)");
+                return (results, problems);
+            }
             if (tooOld.IsEmpty) return (results, problems);
             if (point.Movable && attempt < 3 && clock.Latest.N > point.Epoch.N)
             {
@@ -89,7 +105,7 @@ public sealed partial class StateReader(
     }
 
     /// <summary>One pass over the partitions at the point's epoch; the reads of keys whose partition no longer holds it are left in the bag.</summary>
-    private async Task<(object?[] Results, Problem?[] Problems, System.Collections.Concurrent.ConcurrentBag<int> TooOld)> ReadOnceAsync(
+    private async Task<(object?[] Results, Problem?[] Problems, System.Collections.Concurrent.ConcurrentBag<int> TooOld, System.Collections.Concurrent.ConcurrentBag<long> Behind)> ReadOnceAsync(
         IReadOnlyList<StateRead> reads, ReadPoint point, CancellationToken cancel)
     {
         var results = new object?[reads.Count];
@@ -115,6 +131,7 @@ public sealed partial class StateReader(
         }
 
         var tooOld = new System.Collections.Concurrent.ConcurrentBag<int>();
+        var behind = new System.Collections.Concurrent.ConcurrentBag<long>();
         var n = point.Epoch.N;
         var work = new List<Task>();
         foreach (var (partition, keys) in entityParts)
@@ -128,7 +145,7 @@ public sealed partial class StateReader(
                 }
                 continue;
             }
-            work.Add(AskEntitiesAsync(partition, keys, point, results, problems, tooOld, cancel));
+            work.Add(AskEntitiesAsync(partition, keys, point, results, problems, tooOld, behind, cancel));
         }
         foreach (var (partition, keys) in viewParts)
         {
@@ -141,19 +158,46 @@ public sealed partial class StateReader(
                 }
                 continue;
             }
-            work.Add(AskViewsAsync(partition, keys, point, reads, results, problems, tooOld, cancel));
+            work.Add(AskViewsAsync(partition, keys, point, reads, results, problems, tooOld, behind, cancel));
         }
         await Task.WhenAll(work);
-        return (results, problems, tooOld);
+        return (results, problems, tooOld, behind);
     }
 
+    /// <summary>
+    /// Asks a partition on another node: its owner, or (a stale-ok read, with standbys) its standby when the owner is unreachable
+    /// or has not answered within Http:StandbyReadAfter.
+    /// </summary>
+    private async Task<object> AskPartitionAsync(string region, int partition, IActorRef regionRef, object read, ReadPoint point, CancellationToken cancel)
+    {
+        var owner = owners.Of(region, partition);
+        var ownerAsk = regionRef.Ask<object>(read, options.Http.ReadTimeout, cancel);
+        if (!point.StaleOk || options.State.Standbys == 0 || owner is null) return await ownerAsk;
+        var state = _cluster.State;
+        if (Reachable(state, owner) && await Task.WhenAny(ownerAsk, Task.Delay(options.Http.StandbyReadAfter, cancel)) == ownerAsk) return await ownerAsk;
+        var nodes = state.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up).Select(m => m.Address);
+        if (PartitionPlacement.StandbyNode(region, KeyGroups.Id(partition), owner, nodes) is not { } node || !Reachable(state, node)) return await ownerAsk;
+        // The owner is away or slow: whichever answers first, the owner or the partition's standby.
+        var standbyAsk = system.ActorSelection(PartitionKeeper.StandbyPath(node, region, partition)).Ask<object>(read, options.Http.ReadTimeout, cancel);
+        var first = await Task.WhenAny(ownerAsk, standbyAsk);
+        var winner = first.IsCompletedSuccessfully ? first : first == ownerAsk ? standbyAsk : ownerAsk;
+        var answer = await winner;
+        if (winner == ownerAsk || answer is StandbyBehind) return answer;
+        point.FromStandby = true;
+        ContextLake.Platform.Telemetry.Metrics.StandbyReads.WithLabels(region).Inc();
+        return answer;
+    }
+
+    private static bool Reachable(Akka.Cluster.ClusterEvent.CurrentClusterState state, Akka.Actor.Address node) =>
+        state.Members.Any(m => m.Address == node) && state.Unreachable.All(m => m.Address != node);
+
     private async Task AskEntitiesAsync(int partition, List<(int Index, EntityKey Key)> keys, ReadPoint point, object?[] results, Problem?[] problems,
-        System.Collections.Concurrent.ConcurrentBag<int> tooOld, CancellationToken cancel)
+        System.Collections.Concurrent.ConcurrentBag<int> tooOld, System.Collections.Concurrent.ConcurrentBag<long> behind, CancellationToken cancel)
     {
         try
         {
-            var reply = await entities.ActorRef.Ask<object>(new ReadEntities(KeyGroups.Id(partition), point.Epoch.N, keys.Select(k => k.Key).ToList()),
-                options.Http.ReadTimeout, cancel);
+            var reply = await AskPartitionAsync(EntityRegion.TypeName, partition, entities.ActorRef,
+                new ReadEntities(KeyGroups.Id(partition), point.Epoch.N, keys.Select(k => k.Key).ToList()), point, cancel);
             switch (reply)
             {
                 case EntityReads r:
@@ -161,6 +205,9 @@ public sealed partial class StateReader(
                     break;
                 case ReadTooOld:
                     foreach (var (index, _) in keys) tooOld.Add(index);
+                    break;
+                case StandbyBehind b:
+                    behind.Add(b.CommittedThrough);
                     break;
                 default:
                     foreach (var (index, _) in keys) problems[index] = Unexpected($"entity partition {partition}", reply);
@@ -174,12 +221,13 @@ public sealed partial class StateReader(
     }
 
     private async Task AskViewsAsync(int partition, List<(int Index, ViewKeyRead Read, CatalogView View)> keys, ReadPoint point, IReadOnlyList<StateRead> reads,
-        object?[] results, Problem?[] problems, System.Collections.Concurrent.ConcurrentBag<int> tooOld, CancellationToken cancel)
+        object?[] results, Problem?[] problems, System.Collections.Concurrent.ConcurrentBag<int> tooOld, System.Collections.Concurrent.ConcurrentBag<long> behind,
+        CancellationToken cancel)
     {
         try
         {
-            var reply = await views.ActorRef.Ask<object>(new ReadViewKeys(KeyGroups.Id(partition), point.Epoch.N, keys.Select(k => k.Read).ToList()),
-                options.Http.ReadTimeout, cancel);
+            var reply = await AskPartitionAsync(ViewRegion.TypeName, partition, views.ActorRef,
+                new ReadViewKeys(KeyGroups.Id(partition), point.Epoch.N, keys.Select(k => k.Read).ToList()), point, cancel);
             switch (reply)
             {
                 case ViewKeyReads r:
@@ -188,6 +236,9 @@ public sealed partial class StateReader(
                     break;
                 case ReadTooOld:
                     foreach (var (index, _, _) in keys) tooOld.Add(index);
+                    break;
+                case StandbyBehind b:
+                    behind.Add(b.CommittedThrough);
                     break;
                 default:
                     foreach (var (index, _, _) in keys) problems[index] = Unexpected($"view partition {partition}", reply);

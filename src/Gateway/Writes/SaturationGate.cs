@@ -4,6 +4,8 @@
 // committed fell from 30k to 18k ev/s). Once the write log has refused a batch, this node answers 429 at once, before
 // reading the body, for a short window; the first batch after it goes through to the write log and either opens the
 // window again or shows there is room. Nothing accepted is affected: only batches that would very likely be refused are.
+// With several write streams the gate is still the node's: a refusal by any of them shuts it (the node's writes spread
+// over the streams it hosts, which fill together).
 namespace ContextLake.Gateway.Writes;
 
 public sealed class SaturationGate(TimeProvider time)

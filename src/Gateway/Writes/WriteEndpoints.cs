@@ -1,10 +1,12 @@
-// POST /v1/events: a batch of events into the stream "http:writes", answered once all of it is journaled and
-// applied and, by default, once an epoch commits it (read-your-writes on this node without `after`): the answer
-// names that epoch. `wait=applied` answers at application instead, a publish interval or so sooner. Past the write
-// log's bound (Writes:MaxPendingEvents) a batch answers 429 with Retry-After, at once while the SaturationGate is shut.
+// POST /v1/events: a batch of events into one HTTP write stream (WriteStreams.Route: by its first idempotency key, else
+// one this node hosts), answered once all of it is journaled and applied and, by default, once an epoch commits it
+// (read-your-writes on this node without `after`): the answer names the stream, the offsets and that epoch. `wait=applied`
+// answers at application instead, a publish interval or so sooner. Past the stream's bound (its share of
+// Writes:MaxPendingEvents) a batch answers 429 with Retry-After, at once while the SaturationGate is shut.
 using Akka.Actor;
 using Akka.Hosting;
 using ContextLake.Connectors.Http;
+using ContextLake.Connectors.Serialization;
 using ContextLake.Gateway.OpenApi;
 using ContextLake.Gateway.Problems;
 using ContextLake.Gateway.Reads;
@@ -30,7 +32,7 @@ public static class WriteEndpoints
     {
         app.MapPost("/v1/events", PostEvents)
             .WithName("WriteEvents")
-            .WithSummary("Append a batch of events to http:writes; all or nothing; answered once an epoch commits it (wait=applied: once applied).")
+            .WithSummary("Append a batch of events to an HTTP write stream (http:writes, or http:writes/k of several); all or nothing; answered once an epoch commits it (wait=applied: once applied).")
             .DocumentsBody<WriteRequestDoc>()
             .Produces<WriteResponse>()
             .Produces<WriteResponse>(StatusCodes.Status202Accepted)
@@ -42,7 +44,7 @@ public static class WriteEndpoints
     }
 
     private static async Task<IResult> PostEvents(
-        HttpContext http, NodeOptions options, EventAdmission admission, IRequiredActor<HttpWriteLogKey> writeLog, EpochClock clock,
+        HttpContext http, NodeOptions options, EventAdmission admission, WriteStreams streams, IRequiredActor<WriteStreamRegion> writeLog, EpochClock clock,
         SaturationGate gate, CancellationToken cancel)
     {
         var request = http.Request;
@@ -58,7 +60,7 @@ public static class WriteEndpoints
         if (request.ContentLength > limit)
             return TooLarge(request.ContentLength.Value, limit);
         if (gate.Saturated)
-            return Saturated(http, "nothing of this batch was written: the write log refused a batch less than " +
+            return Saturated(http, "nothing of this batch was written: a write stream refused a batch less than " +
                                    $"{SaturationGate.Window.TotalMilliseconds:0} ms ago, as it holds as many accepted events not applied yet as it may " +
                                    "(setting ContextLake:Writes:MaxPendingEvents); ingest is saturated, send it again after Retry-After");
 
@@ -77,7 +79,17 @@ public static class WriteEndpoints
 
         try
         {
-            var appended = await writeLog.ActorRef.Ask<WritesAppended>(new AppendWrites(writes!), options.Http.WriteTimeout, cancel);
+            var reply = await writeLog.ActorRef.Ask<IConnectorMessage>(new AppendWrites(WriteStreams.Id(streams.Route(writes!)), writes!), options.Http.WriteTimeout, cancel);
+            if (reply is WritesRefused refused)
+            {
+                if (refused.Reason == WriteRefusal.Saturated)
+                {
+                    gate.Refused();
+                    return Saturated(http, refused.Detail);
+                }
+                return new Problem(StatusCodes.Status503ServiceUnavailable, "Journal unavailable", refused.Detail).ToResult();
+            }
+            var appended = (WritesAppended)reply;
             var answer = new WriteResponse(appended.Stream, appended.First, appended.Last, appended.Offsets, appended.Written, null);
             if (wait == "applied") return Results.Ok(answer);
             var left = options.Http.WriteTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
@@ -99,16 +111,6 @@ public static class WriteEndpoints
             return new Problem(StatusCodes.Status503ServiceUnavailable, "Write not confirmed",
                 $"the batch was not confirmed within {options.Http.WriteTimeout.TotalSeconds:0.#}s (setting ContextLake:Http:WriteTimeout); " +
                 "it may or may not be journaled: send it again with the same idempotency keys").ToResult();
-        }
-        catch (WriteLogFullException ex)
-        {
-            gate.Refused();
-            return Saturated(http, ex.Message);
-        }
-        catch (JournalUnavailableException ex)
-        {
-            return new Problem(StatusCodes.Status503ServiceUnavailable, "Journal unavailable",
-                $"nothing of this batch was written: {ex.Message}").ToResult();
         }
     }
 

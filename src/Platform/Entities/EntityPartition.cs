@@ -54,8 +54,9 @@ public sealed partial class EntityPartition : PartitionActor
     /// <summary>The vector of the newest epoch committed here.</summary>
     private IReadOnlyDictionary<string, long> _committedVector = new Dictionary<string, long>();
 
-    public EntityPartition(string partitionId, EpochClock clock, StateOptions options, IProjections projections, LocalPartitions local)
-        : base(EntityRegion.TypeName, partitionId, clock, options)
+    public EntityPartition(string partitionId, EpochClock clock, StateOptions options, IProjections projections, LocalPartitions local,
+        PartitionRole role = PartitionRole.Owner)
+        : base(EntityRegion.TypeName, partitionId, clock, options, local, role)
     {
         _projections = projections;
         _local = local;
@@ -85,15 +86,11 @@ public sealed partial class EntityPartition : PartitionActor
 
     protected override int KeyCount => _store.Count;
 
-    protected override void PreStart()
-    {
-        base.PreStart();
-        _local.Register(EntityRegion.TypeName, Partition, _store);
-    }
+    protected override void Publish() => _local.Register(EntityRegion.TypeName, Partition, _store, Role);
 
     protected override void PostStop()
     {
-        _local.Unregister(EntityRegion.TypeName, Partition, _store);
+        _local.Unregister(EntityRegion.TypeName, Partition, _store, Role);
         foreach (var b in _backfills.Values) b.Cancel();
         base.PostStop();
     }
@@ -151,10 +148,12 @@ public sealed partial class EntityPartition : PartitionActor
     /// <summary>Applies a journaled row: live (with the parts that asked for it) or in recovery (null).</summary>
     private void ApplyRow(EntityRunRow row, List<Buffered>? live)
     {
-        if (row.Projections is not null || row.Backfilled is not null) _projectionsChangedAt = LastSequenceNr;
-        if (row.Projections is { } change) ApplyProjectionChange(change, LastSequenceNr, live is not null);
+        if (row.Projections is not null || row.Backfilled is not null) _projectionsChangedAt = RowNr;
+        if (row.Projections is { } change) ApplyProjectionChange(change, RowNr, live is not null);
         foreach (var b in row.Backfilled ?? []) MarkBackfilled(b, live is not null);
-        var open = _open.Begin(LastSequenceNr);
+        var open = _open.Begin(RowNr);
+        // A standby derives nothing: the owner that takes its state over derives the open rows' changes again.
+        var derives = !IsStandby;
         var at = 0;
         for (var i = 0; i < row.Parts.Count; i++)
         {
@@ -173,7 +172,7 @@ public sealed partial class EntityPartition : PartitionActor
                 var after = RowChanges.Apply(key.Current, e, out var rowChange);
                 _store.Put(key, after, e);
                 maxOffset = Math.Max(maxOffset, e.Offset);
-                if (rowChange is null || !_bySource.TryGetValue(e.EntityType, out var projections)) continue;
+                if (rowChange is null || !derives || !_bySource.TryGetValue(e.EntityType, out var projections)) continue;
                 foreach (var p in projections) p.Compiled.Project(rowChange, sink);
             }
             at += mark.Count;
@@ -280,12 +279,13 @@ public sealed partial class EntityPartition : PartitionActor
     }
 
     /// <summary>The row before the oldest still open, unless the projections changed after it (the snapshot holds today's).</summary>
-    protected override long SnapshotRow => _open.SnapshotRow(LastSequenceNr) is var row && row >= _projectionsChangedAt ? row : -1;
+    protected override long SnapshotRow => _open.SnapshotRow(RowNr) is var row && row >= _projectionsChangedAt ? row : -1;
 
 
     protected override void Compact(long horizonN)
     {
         _store.Compact(horizonN);
+        if (IsStandby) return;
         SyncProjections();
         WorkArrived();
     }

@@ -60,6 +60,8 @@ public sealed class NodeOptions
         Check(Http.MaxBatchEvents is >= 1 and <= 1_000_000, "Http:MaxBatchEvents", $"{Http.MaxBatchEvents} is outside 1..1000000");
         Check(Http.WriteTimeout > TimeSpan.Zero, "Http:WriteTimeout", "must be positive");
         Check(Http.ReadTimeout > TimeSpan.Zero, "Http:ReadTimeout", "must be positive");
+        Check(Http.StandbyReadAfter > TimeSpan.Zero && Http.StandbyReadAfter <= Http.ReadTimeout, "Http:StandbyReadAfter",
+            $"{Http.StandbyReadAfter} must be positive and at most Http:ReadTimeout ({Http.ReadTimeout})");
 
         Check(!string.IsNullOrWhiteSpace(Cluster.Hostname), "Cluster:Hostname", "must not be empty");
         Check(Cluster.Port is >= 0 and <= 65535, "Cluster:Port", $"{Cluster.Port} is not a TCP port (0 picks a free one)");
@@ -86,6 +88,9 @@ public sealed class NodeOptions
         Check(State.Partitions is >= 0 and <= StateOptions.MaxPartitions, "State:Partitions",
             $"{State.Partitions} is outside 1..{StateOptions.MaxPartitions} (or 0: the journal's count, or the provider's default on a new journal)");
         Check(State.SnapshotEvery is >= 1, "State:SnapshotEvery", $"{State.SnapshotEvery} must be at least 1");
+        Check(State.Standbys is 0 or 1, "State:Standbys", $"{State.Standbys} must be 0 (no standbys) or 1 (one per partition, on another node)");
+        Check(State.StandbyPoll >= TimeSpan.FromMilliseconds(10) && State.StandbyPoll <= TimeSpan.FromMinutes(1), "State:StandbyPoll",
+            $"{State.StandbyPoll} is outside 10 ms..1 min");
         Check(State.RetryAfter >= TimeSpan.FromMilliseconds(100) && State.RetryAfter <= TimeSpan.FromMinutes(5), "State:RetryAfter",
             $"{State.RetryAfter} is outside 100 ms..5 min");
         Check(State.RunsInFlight is >= 1 and <= 1024, "State:RunsInFlight", $"{State.RunsInFlight} is outside 1..1024");
@@ -101,6 +106,7 @@ public sealed class NodeOptions
         Check(Limits.MaxEventBytes is >= 1024, "Limits:MaxEventBytes", $"{Limits.MaxEventBytes} must be at least 1024");
         Check(Limits.MaxViewSqlLength is >= 64 and <= 1_048_576, "Limits:MaxViewSqlLength", $"{Limits.MaxViewSqlLength} is outside 64..1048576");
         Check(Writes.MaxPendingEvents is >= 1, "Writes:MaxPendingEvents", $"{Writes.MaxPendingEvents} must be at least 1");
+        Check(Writes.Streams is >= 0 and <= 1024, "Writes:Streams", $"{Writes.Streams} is outside 0..1024 (0: the journal's recorded count)");
         Check(Writes.SnapshotWhenIdle >= TimeSpan.Zero && Writes.SnapshotWhenIdle <= TimeSpan.FromHours(1), "Writes:SnapshotWhenIdle",
             $"{Writes.SnapshotWhenIdle} is outside 0..1 h");
         Check(Epochs.PublishInterval >= TimeSpan.FromMilliseconds(1) && Epochs.PublishInterval <= TimeSpan.FromSeconds(10),
@@ -215,6 +221,12 @@ public sealed class HttpOptions
     public int MaxBatchEvents { get; set; } = 10_000;
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A stale-ok read asks a partition's standby (State:Standbys) when the partition's owner on another node has not answered
+    /// within this, and at once while the owner is unreachable: so a failover never pauses such reads for long.
+    /// </summary>
+    public TimeSpan StandbyReadAfter { get; set; } = TimeSpan.FromMilliseconds(250);
 }
 
 public sealed class ClusterNodeOptions
@@ -306,6 +318,16 @@ public sealed class StateOptions
 
     /// <summary>Most bytes in one message between partitions: parts and batches are cut below Akka.Remote's frame size.</summary>
     public int MessageBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Warm standbys per partition on other nodes (0 or 1): a standby follows its partition's journal rows, answers stale-ok
+    /// reads while the owner is unreachable, and is where sharding moves the partition on failover, which then takes the
+    /// standby's state instead of recovering. Each standby costs its node the partition's memory and the CPU of applying its rows.
+    /// </summary>
+    public int Standbys { get; set; } = 1;
+
+    /// <summary>How often a standby reads the rows its partition journaled since its last read: how far it lags the owner.</summary>
+    public TimeSpan StandbyPoll { get; set; } = TimeSpan.FromMilliseconds(200);
 }
 
 /// <summary>Size limits on view definitions (POST /v1/views), reads and events, each named in the problem that refuses one.</summary>
@@ -344,6 +366,16 @@ public sealed class LimitOptions
 
 public sealed class WriteLogOptions
 {
+    /// <summary>
+    /// HTTP write streams: each its own write log ("http:writes" when there is one, "http:writes/0"… when there are several),
+    /// placed on nodes by sharding. Fixed for a journal's life (an idempotency key's stream is its hash modulo the count); unset
+    /// (0) takes the count the journal recorded, or on a new journal <see cref="DefaultStreams"/> for its provider.
+    /// </summary>
+    public int Streams { get; set; }
+
+    /// <summary>One stream for SQLite (one node, one writer); eight for PostgreSQL, so a cluster's writes spread over its nodes.</summary>
+    public static int DefaultStreams(JournalProvider provider) => provider == JournalProvider.Sqlite ? 1 : 8;
+
     /// <summary>How many recent idempotency keys are remembered (and survive restarts).</summary>
     public int IdempotencyKeys { get; set; } = 100_000;
 
@@ -354,8 +386,9 @@ public sealed class WriteLogOptions
     public TimeSpan SnapshotWhenIdle { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Events the write log holds accepted but not yet applied (journaled or about to be); a batch that would take it past
-    /// this is refused at once (HTTP 429 with Retry-After), with nothing of it written. A batch is always taken when nothing is held.
+    /// Events the write streams together hold accepted but not yet applied (journaled or about to be), each stream a
+    /// Streams-th of it; a batch that would take its stream past its share is refused at once (HTTP 429 with Retry-After),
+    /// with nothing of it written. A batch is always taken when its stream holds nothing.
     /// </summary>
     public int MaxPendingEvents { get; set; } = 100_000;
 }

@@ -21,13 +21,26 @@ public static class PlatformHosting
 {
     public static Config DefaultConfig { get; } = EmbeddedHocon.Load(typeof(PlatformHosting).Assembly, "ContextLake.Platform.contextlake.conf");
 
-    /// <summary>How every partition region runs: coordinator state in distributed data, partitions never passivated.</summary>
-    public static ShardOptions ShardOptionsFor() => new()
-    {
-        StateStoreMode = StateStoreMode.DData,
-        RememberEntities = false,
-        ShouldPassivateIdleEntities = false,
-    };
+    /// <summary>
+    /// Starts a partition region (entity, view, vector): coordinator state in distributed data, partitions never passivated
+    /// (contextlake.conf), each placed at its rendezvous home (RendezvousAllocation), where its standby runs.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithPartitionRegion<TKey>(this AkkaConfigurationBuilder builder, string typeName,
+        Func<string, Props> partitionProps, IMessageExtractor extractor) =>
+        builder.WithPartitionRegion<TKey>(typeName, _ => partitionProps, extractor);
+
+    /// <summary>As above, with partition props that need the registry (actors started before the region).</summary>
+    public static AkkaConfigurationBuilder WithPartitionRegion<TKey>(this AkkaConfigurationBuilder builder, string typeName,
+        Func<IActorRegistry, Func<string, Props>> partitionProps, IMessageExtractor extractor) =>
+        builder
+            .AddHocon(ClusterSharding.DefaultConfig().WithFallback(Akka.DistributedData.DistributedData.DefaultConfig()), HoconAddMode.Append)
+            .WithActors((system, registry) =>
+            {
+                var settings = ClusterShardingSettings.Create(system).WithStateStoreMode(StateStoreMode.DData).WithRememberEntities(false);
+                var region = ClusterSharding.Get(system).Start(typeName, partitionProps(registry), settings, extractor, new RendezvousAllocation(typeName),
+                    PoisonPill.Instance);
+                registry.Register<TKey>(region);
+            });
 
     public static AkkaConfigurationBuilder WithContextLakePlatform(
         this AkkaConfigurationBuilder builder, NodeOptions options, JournalDatabase journal, EpochClock clock,
@@ -44,11 +57,10 @@ public static class PlatformHosting
                 SeedNodes = options.Cluster.SeedNodes,
                 SplitBrainResolver = new KeepMajorityOption(),
             })
-            .WithShardRegion<EntityRegion>(
+            .WithPartitionRegion<EntityRegion>(
                 EntityRegion.TypeName,
-                partition => Props.Create(() => new EntityPartition(partition, clock, options.State, projections, local)),
-                new PartitionMessageExtractor(),
-                ShardOptionsFor())
+                partition => Props.Create(() => new EntityPartition(partition, clock, options.State, projections, local, PartitionRole.Owner)),
+                new PartitionMessageExtractor())
             .WithSingleton<EpochCoordinatorKey>(
                 "epoch-coordinator",
                 JournaledSingleton.Props(Props.Create(() => new EpochCoordinator(options.Epochs.PublishInterval, options.Epochs.SnapshotEvery, options.Epochs.Retention)), "coordinator"),

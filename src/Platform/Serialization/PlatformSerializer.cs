@@ -31,6 +31,7 @@ public sealed class PlatformSerializer : ManifestJsonSerializer
         Register("ec", ctx.CatalogChanged);
         Register("sd", ctx.DownstreamApplied);
         Register("so", ctx.ReadTooOld);
+        Register("sb", ctx.StandbyBehind);
         Register("ss", ctx.StartPartition);
         Register("sS", ctx.PartitionStarted);
         Register("pe", ctx.Epoch);
@@ -58,6 +59,7 @@ public sealed class PlatformSerializer : ManifestJsonSerializer
 [JsonSerializable(typeof(EntityReads))]
 [JsonSerializable(typeof(EntityReadResult))]
 [JsonSerializable(typeof(CatalogChanged))]
+[JsonSerializable(typeof(StandbyBehind))]
 [JsonSerializable(typeof(DownstreamApplied))]
 [JsonSerializable(typeof(ReadTooOld))]
 [JsonSerializable(typeof(StartPartition))]

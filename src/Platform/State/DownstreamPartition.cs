@@ -48,8 +48,9 @@ public abstract class DownstreamPartition<TChange> : PartitionActor
     /// <summary>The vector of the newest epoch committed here.</summary>
     private IReadOnlyDictionary<string, long> _committedVector = new Dictionary<string, long>();
 
-    protected DownstreamPartition(string region, string partitionId, EpochClock clock, StateOptions options)
-        : base(region, partitionId, clock, options)
+    protected DownstreamPartition(string region, string partitionId, EpochClock clock, StateOptions options, LocalPartitions? local = null,
+        PartitionRole role = PartitionRole.Owner)
+        : base(region, partitionId, clock, options, local, role)
     {
     }
 
@@ -139,7 +140,7 @@ public abstract class DownstreamPartition<TChange> : PartitionActor
     private void ApplyRow(IReadOnlyList<DownstreamRowPart<TChange>> parts, List<Taken>? live)
     {
         var backfill = false;
-        var open = _open.Begin(LastSequenceNr);
+        var open = _open.Begin(RowNr);
         for (var i = 0; i < parts.Count; i++)
         {
             var part = parts[i];
@@ -182,7 +183,7 @@ public abstract class DownstreamPartition<TChange> : PartitionActor
     /// Only once this node can commit: before that a backfill's changes, covered by the committed vector, may still be
     /// pending, and a snapshot's replay would take them for committed.
     /// </summary>
-    protected override long SnapshotRow => CanCommit ? _open.SnapshotRow(LastSequenceNr) : -1;
+    protected override long SnapshotRow => CanCommit ? _open.SnapshotRow(RowNr) : -1;
 
     private void Confirm(IDownstreamBatch batch, IActorRef? replyTo) =>
         replyTo?.Tell(new DownstreamApplied(batch.Channel, batch.Source, RegionName, PartitionId, _journaled.GetValueOrDefault((batch.Channel, batch.Source))));

@@ -2,7 +2,11 @@
 // so this actor greets each one every couple of seconds (wherever sharding has placed it) and remembers
 // which answered, having recovered. After a failover the survivors' keepers start the moved partitions at
 // once instead of waiting for a write or a read to; /readyz asks whether every partition has answered.
+// It also keeps this node's standbys (State:Standbys): for every partition whose standby node (PartitionPlacement:
+// the partition's home among the Up members other than its owner, unreachable ones included, so a standby stays put
+// while its owner is being failed over) is this one, a standby runs here as a child named "{region}-{partition}".
 using Akka.Actor;
+using Akka.Cluster;
 
 namespace ContextLake.Platform.State;
 
@@ -25,14 +29,23 @@ public sealed class PartitionKeeper : ReceiveActor, IWithTimers
     private static readonly TimeSpan Forget = TimeSpan.FromSeconds(10);
     private readonly Dictionary<(string Region, string Partition), DateTime> _answered = new();
 
-    public PartitionKeeper(IReadOnlyDictionary<string, IActorRef> regions, int partitions, PartitionOwners owners)
+    /// <summary>The name of partition <paramref name="partition"/>'s standby actor under the keeper of its node.</summary>
+    public static string StandbyName(string region, int partition) => $"{region}-{partition}";
+
+    /// <summary>The path of a standby under the keeper of <paramref name="node"/>.</summary>
+    public static string StandbyPath(Address node, string region, int partition) => $"{node}/user/partition-keeper/{StandbyName(region, partition)}";
+
+    public PartitionKeeper(IReadOnlyDictionary<string, IActorRef> regions, int partitions, PartitionOwners owners,
+        IReadOnlyDictionary<string, Func<string, Props>> standbys, LocalPartitions local)
     {
-        var self = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
+        var cluster = Akka.Cluster.Cluster.Get(Context.System);
+        var self = cluster.SelfAddress;
         Receive<Greet>(_ =>
         {
             foreach (var region in regions.Values)
                 for (var p = 0; p < partitions; p++)
                     region.Tell(new StartPartition(KeyGroups.Id(p)));
+            if (standbys.Count > 0) PlaceStandbys(cluster, partitions, owners, standbys, local);
         });
         Receive<PartitionStarted>(s =>
         {
@@ -60,6 +73,29 @@ public sealed class PartitionKeeper : ReceiveActor, IWithTimers
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    private void PlaceStandbys(Akka.Cluster.Cluster cluster, int partitions, PartitionOwners owners, IReadOnlyDictionary<string, Func<string, Props>> standbys,
+        LocalPartitions local)
+    {
+        var self = cluster.SelfAddress;
+        var nodes = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToList();
+        foreach (var (region, props) in standbys)
+        {
+            for (var p = 0; p < partitions; p++)
+            {
+                var name = StandbyName(region, p);
+                var running = Context.Child(name);
+                var owner = owners.Of(region, p);
+                // Until the partition has answered from somewhere, and while it runs here, there is nothing to stand by for.
+                var here = owner is not null && owner != self && local.Find<object>(region, p) is null
+                           && PartitionPlacement.StandbyNode(region, KeyGroups.Id(p), owner, nodes) == self;
+                if (here && running.IsNobody()) Context.ActorOf(props(KeyGroups.Id(p)), name);
+                // A standby of a partition now owned here is stopped by the owner (it hands its state over, or is told to go).
+                else if (!here && owner is not null && owner != self && local.Find<object>(region, p) is null && !running.IsNobody()) Context.Stop(running);
+            }
+            Telemetry.Metrics.Standbys.WithLabels(region).Set(local.StandbyCount(region));
+        }
+    }
 }
 
 /// <summary>Key under which the node's partition keeper is registered.</summary>

@@ -83,3 +83,15 @@ public sealed record ReadTooOld(long OldestReadable) : IPlatformMessage;
 public sealed record StartPartition(string Partition) : IPartitionMessage, IPlatformMessage;
 
 public sealed record PartitionStarted(string Region, string Partition, int Keys, long CommittedThrough) : IPlatformMessage;
+
+/// <summary>A standby's answer to a read at an epoch it has not reached: it holds versions through <see cref="CommittedThrough"/>.</summary>
+public sealed record StandbyBehind(long CommittedThrough) : IPlatformMessage;
+
+/// <summary>Asks a standby on the same node for its state, for a new owner taking over (local only).</summary>
+public sealed record HandOver
+{
+    public static HandOver Instance { get; } = new();
+}
+
+/// <summary>A standby's committed state as a snapshot as of journal row <see cref="Row"/> would hold it (local only).</summary>
+public sealed record HandedOver(object Snapshot, long Row);

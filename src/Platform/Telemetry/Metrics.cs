@@ -23,6 +23,14 @@ public static class Metrics
     public static readonly Gauge EventsInFlight = Prometheus.Metrics.CreateGauge(
         "contextlake_ingest_in_flight_events", "Events admitted on this node (every stream's runs) and not yet applied everywhere; at most State:EventsInFlight, but for one oversized run.");
 
+    public static readonly Gauge Standbys = Prometheus.Metrics.CreateGauge(
+        "contextlake_standby_partitions", "Standbys this node keeps of partitions owned by other nodes (State:Standbys), per region (entity, view).",
+        new GaugeConfiguration { LabelNames = ["region"] });
+
+    public static readonly Counter StandbyReads = Prometheus.Metrics.CreateCounter(
+        "contextlake_standby_reads_total", "Stale-ok reads of a partition answered by its standby (owner unreachable or slower than Http:StandbyReadAfter), per region.",
+        new CounterConfiguration { LabelNames = ["region"] });
+
     public static readonly Gauge EpochNumber = Prometheus.Metrics.CreateGauge(
         "contextlake_epoch_number", "The latest committed epoch known on this node.");
 

@@ -24,16 +24,14 @@ public static class ViewsHosting
     {
         builder
             .AddHocon(EmbeddedHocon.Load(typeof(ViewsHosting).Assembly, "ContextLake.Views.views.conf"), HoconAddMode.Prepend)
-            .WithShardRegion<ViewRegion>(
+            .WithPartitionRegion<ViewRegion>(
                 ViewRegion.TypeName,
-                partition => Props.Create(() => new ViewPartition(partition, catalog, clock, options.State, local)),
-                new PartitionMessageExtractor(),
-                PlatformHosting.ShardOptionsFor())
-            .WithShardRegion<VectorRegion>(
+                partition => Props.Create(() => new ViewPartition(partition, catalog, clock, options.State, local, PartitionRole.Owner)),
+                new PartitionMessageExtractor())
+            .WithPartitionRegion<VectorRegion>(
                 VectorRegion.TypeName,
                 partition => Props.Create(() => new VectorPartition(partition, catalog, clock, options.State)),
-                new VectorMessageExtractor(options.State.Partitions),
-                PlatformHosting.ShardOptionsFor())
+                new VectorMessageExtractor(options.State.Partitions))
             .WithSingleton<ViewCatalogKey>(
                 "view-catalog",
                 (_, registry, _) => JournaledSingleton.Props(

@@ -23,8 +23,9 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
     private long _catalogSeen = -1;
     private readonly List<ViewDelta> _rows = new();
 
-    public ViewPartition(string partitionId, ViewCatalog catalog, EpochClock clock, StateOptions options, LocalPartitions local)
-        : base(ViewRegion.TypeName, partitionId, clock, options)
+    public ViewPartition(string partitionId, ViewCatalog catalog, EpochClock clock, StateOptions options, LocalPartitions local,
+        PartitionRole role = PartitionRole.Owner)
+        : base(ViewRegion.TypeName, partitionId, clock, options, local, role)
     {
         _catalog = catalog;
         _local = local;
@@ -46,15 +47,11 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
     /// <summary>Deltas are folded with their view's definition: not before this node knows the catalog.</summary>
     protected override bool CanCommit => _catalog.Version >= 0;
 
-    protected override void PreStart()
-    {
-        base.PreStart();
-        _local.Register(ViewRegion.TypeName, Partition, new Published(_store, _definitions));
-    }
+    protected override void Publish() => _local.Register(ViewRegion.TypeName, Partition, new Published(_store, _definitions), Role);
 
     protected override void PostStop()
     {
-        _local.Unregister(ViewRegion.TypeName, Partition, new Published(_store, _definitions));
+        _local.Unregister(ViewRegion.TypeName, Partition, new Published(_store, _definitions), Role);
         base.PostStop();
     }
 

@@ -56,7 +56,8 @@ public static class ClusterScenario
     private static async Task<double> Throughput(NodeCluster cluster, int seconds)
     {
         const int writers = 6, batch = 50;
-        long events = 0, last = 0;
+        long events = 0;
+        var written = new ContextLake.Benchmarks.Support.WritePositions();
         var run = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
@@ -66,12 +67,10 @@ public static class ClusterScenario
             {
                 var answer = await Post(node, "v1/events", Events(Enumerable.Range(0, batch).Select(_ => Transfer(random))));
                 Interlocked.Add(ref events, batch);
-                var offset = answer.GetProperty("last").GetInt64();
-                long seen;
-                while ((seen = Interlocked.Read(ref last)) < offset && Interlocked.CompareExchange(ref last, offset, seen) != seen) { }
+                written.Add(answer);
             }
         })));
-        await Get(cluster[0], $"v1/views/credits/a0?after=http:writes@{last}&timeout=60s");
+        await Get(cluster[0], $"v1/views/credits/a0?{written.AfterQuery}&timeout=60s");
         return events / run.Elapsed.TotalSeconds;
     }
 
@@ -130,16 +129,16 @@ public static class ClusterScenario
 
         var random = new Random(1);
         var body = Events([Transfer(random)]);
-        long offset = 0;
-        for (var i = 0; offset == 0 && clock.Elapsed - killedAt < TimeSpan.FromMinutes(2); i++)
+        string? position = null;
+        for (var i = 0; position is null && clock.Elapsed - killedAt < TimeSpan.FromMinutes(2); i++)
         {
-            if (await TryPost(cluster[1 + i % 2], "v1/events", body) is { } ok) offset = ok.GetProperty("last").GetInt64();
+            if (await TryPost(cluster[1 + i % 2], "v1/events", body) is { } ok) position = $"{ok.GetProperty("stream").GetString()}@{ok.GetProperty("last").GetInt64()}";
             else await Task.Delay(50);
         }
         TimeSpan? committedAt = null;
         for (var i = 0; committedAt is null && clock.Elapsed - killedAt < TimeSpan.FromMinutes(2); i++)
         {
-            if (await TryPost(cluster[1 + i % 2], "v1/read", JsonSerializer.Serialize(new { reads = new[] { new { view = "credits", key = "a0" } }, after = new[] { $"http:writes@{offset}" }, timeout = "5s" })) is not null)
+            if (await TryPost(cluster[1 + i % 2], "v1/read", JsonSerializer.Serialize(new { reads = new[] { new { view = "credits", key = "a0" } }, after = new[] { position }, timeout = "5s" })) is not null)
                 committedAt = clock.Elapsed;
         }
         TimeSpan? readsAgain = null;
@@ -156,7 +155,7 @@ public static class ClusterScenario
 
         static string S(TimeSpan? t) => t is { } v ? $"{v.TotalSeconds:0.0}" : "not within 2 min";
         return $"""
-            ### SIGKILL of the oldest of three nodes (host of the epoch coordinator, the write log and the shard coordinators)
+            ### SIGKILL of the oldest of three nodes (host of the epoch coordinator, the shard coordinators and some of the write streams)
 
             | measure | seconds after the kill |
             | --- | ---: |

@@ -1,5 +1,5 @@
 // 10. Overload: writers that never back off, posting far faster than the node ingests, for a minute (5 s in --quick).
-// The write log holds at most Writes:MaxPendingEvents accepted-but-unapplied events (default 100,000) and answers
+// The write streams hold at most Writes:MaxPendingEvents accepted-but-unapplied events (default 100,000) and answer
 // 429 past it at once; the scenario measures what that bound is for: the node's resident memory stays flat while the
 // offered load is a multiple of what it commits, every 200 is committed, and every 429 wrote nothing (the credits view,
 // one row per transfer, counts the accepted events exactly). A broken promise throws, so --quick (a test) fails.
@@ -38,7 +38,8 @@ public static class OverloadScenario
         var before = node.Process.ResidentBytes;
         var peak = before;
         var samples = new List<(double Seconds, long Bytes)>();
-        long accepted = 0, refused = 0, lastOffset = 0, refusedMicros = 0;
+        long accepted = 0, refused = 0, refusedMicros = 0;
+        var positions = new WritePositions();
         var otherStatuses = new List<string>();
         var clock = Stopwatch.StartNew();
         using var sampling = new CancellationTokenSource();
@@ -67,9 +68,7 @@ public static class OverloadScenario
                         using (var doc = JsonDocument.Parse(answer))
                         {
                             Interlocked.Add(ref accepted, doc.RootElement.GetProperty("written").GetInt64());
-                            var offset = doc.RootElement.GetProperty("last").GetInt64();
-                            long seen;
-                            while ((seen = Interlocked.Read(ref lastOffset)) < offset && Interlocked.CompareExchange(ref lastOffset, offset, seen) != seen) { }
+                            positions.Add(doc.RootElement);
                         }
                         break;
                     case 429:
@@ -83,7 +82,7 @@ public static class OverloadScenario
             }
         })));
         var wall = clock.Elapsed.TotalSeconds;
-        await WaitCommittedAsync(node.Http, "http:writes", Interlocked.Read(ref lastOffset), TimeSpan.FromMinutes(3));
+        await positions.WaitCommittedAsync(node.Http, TimeSpan.FromMinutes(3));
         var committedAt = clock.Elapsed.TotalSeconds;
         await sampling.CancelAsync();
         await sampler;
@@ -92,7 +91,7 @@ public static class OverloadScenario
             throw new InvalidOperationException($"{otherStatuses.Count} writes answered neither 200 nor 429, the first: {otherStatuses[0]}");
         long counted = 0;
         for (var a = 0; a < Accounts; a++)
-            counted += (await Get(node.Http, $"v1/views/credits/{run}-a{a}?after=http:writes@{lastOffset}&timeout=60s"))
+            counted += (await Get(node.Http, $"v1/views/credits/{run}-a{a}?{positions.AfterQuery}&timeout=60s"))
                 .GetProperty("values").GetProperty("n").GetInt64();
         if (counted != accepted)
             throw new InvalidOperationException($"the credits view counts {counted} transfers of this run, the writes answered 200 for {accepted}: " +

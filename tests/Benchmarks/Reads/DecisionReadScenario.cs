@@ -39,10 +39,10 @@ public static class DecisionReadScenario
         // State to read: the ten accounts and 1,000 transfers among them, written in batches of 100.
         var accounts = BankWorkload.AccountIds.Select(a => (object)new { type = "account", id = a, kind = "upsert", data = new { owner = a, balance = 1000 } });
         var transfers = BankWorkload.Transfers(1_000, seed: 3, prefix: "r").Select(t => t.ToEvent());
-        long last = 0;
+        var written = new WritePositions();
         foreach (var chunk in accounts.Concat(transfers).Chunk(100))
-            last = (await Post(node.Http, "v1/events", JsonSerializer.Serialize(new { events = chunk }))).GetProperty("last").GetInt64();
-        await WaitCommittedAsync(node.Http, "http:writes", last, TimeSpan.FromMinutes(2));
+            written.Add(await Post(node.Http, "v1/events", JsonSerializer.Serialize(new { events = chunk })));
+        await written.WaitCommittedAsync(node.Http, TimeSpan.FromMinutes(2));
 
         var three = JsonSerializer.SerializeToUtf8Bytes(new
         {

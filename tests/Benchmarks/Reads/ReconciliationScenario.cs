@@ -67,7 +67,7 @@ public static class ReconciliationScenario
         // An as-of read of the 3 keys of an early decision, at its epoch: out of the history once a newer epoch is 2 s younger.
         await Task.Delay(3000);
         var nudge = await Post(node.Http, "v1/events", JsonSerializer.Serialize(new { events = new[] { new { type = "transfer", id = "nudge", data = new { from_account = "a0", to_account = "a1", amount = 1 } } } }));
-        await WaitCommittedAsync(node.Http, "http:writes", nudge.GetProperty("last").GetInt64(), TimeSpan.FromSeconds(30));
+        await WaitCommittedAsync(node.Http, nudge.GetProperty("stream").GetString()!, nudge.GetProperty("last").GetInt64(), TimeSpan.FromSeconds(30));
         var (earlyIndex, earlyAnswer) = early!.Value;
         var epoch = earlyAnswer.GetProperty("epoch").GetProperty("n").GetInt64();
         var asOf = JsonSerializer.Serialize(new { epoch, reads = JsonDocument.Parse(Decision(earlyIndex)).RootElement.GetProperty("reads") });

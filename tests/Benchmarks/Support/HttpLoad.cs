@@ -1,15 +1,15 @@
 // HTTP write load as the suite makes it, cheap for the cores it shares with the node: request bodies serialized
 // before the clock starts, writers posting them back to back (each one request at a time) over keep-alive
 // connections, bounded by a duration and by the bodies prepared; the figure is taken when the committed epoch
-// covers the last answered offset (events/s to committed, not merely accepted).
+// covers the last answered offset of every write stream (events/s to committed, not merely accepted).
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 
 namespace ContextLake.Benchmarks.Support;
 
-/// <summary>Events posted, seconds until all were committed, seconds until the last was answered, the last offset.</summary>
-public sealed record HttpLoadResult(long Events, double Seconds, double AnsweredSeconds, long LastOffset)
+/// <summary>Events posted, seconds until all were committed, seconds until the last was answered, where the writes ended in each write stream.</summary>
+public sealed record HttpLoadResult(long Events, double Seconds, double AnsweredSeconds, WritePositions Positions)
 {
     public double EventsPerSecond => Events / Seconds;
 }
@@ -41,7 +41,8 @@ public static class HttpLoad
     private static async Task<HttpLoadResult> RunAsync(HttpClient http, byte[][] bodies, int perBody, int writers, Func<int, bool> post)
     {
         var next = -1;
-        long last = 0, posted = 0;
+        var positions = new WritePositions();
+        long posted = 0;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
         {
@@ -55,14 +56,12 @@ public static class HttpLoad
                 if (!response.IsSuccessStatusCode)
                     throw new InvalidOperationException($"POST v1/events answered {(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(answer)}");
                 using var doc = JsonDocument.Parse(answer);
-                var offset = doc.RootElement.GetProperty("last").GetInt64();
-                long seen;
-                while ((seen = Interlocked.Read(ref last)) < offset && Interlocked.CompareExchange(ref last, offset, seen) != seen) { }
+                positions.Add(doc.RootElement);
                 Interlocked.Add(ref posted, perBody);
             }
         })));
         var answered = clock.Elapsed.TotalSeconds;
-        await Bench.WaitCommittedAsync(http, "http:writes", last, TimeSpan.FromMinutes(3));
-        return new HttpLoadResult(posted, clock.Elapsed.TotalSeconds, answered, last);
+        await positions.WaitCommittedAsync(http, TimeSpan.FromMinutes(3));
+        return new HttpLoadResult(posted, clock.Elapsed.TotalSeconds, answered, positions);
     }
 }

@@ -1,7 +1,8 @@
 // The HTTP write log's promises, on SQLite and PostgreSQL: offsets are gap-free and unique under
 // concurrent writers, a batch answers only once every partition it touches has it (its watermark is then
 // reported, so an epoch commits it), idempotency keys hold within a batch and across restarts (snapshots
-// included, and the one it takes when quiet), and offsets continue where they stopped.
+// included, and the one it takes when quiet), and offsets continue where they stopped; with several write
+// streams, each has offsets and keys of its own.
 using System.Text.Json;
 using Akka.Actor;
 using ContextLake.Connectors.Http;
@@ -21,27 +22,32 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private int Partitions { get; } = StateOptions.DefaultPartitions(provider);
-    private Task<TestHost> Start(int snapshotEvery = 100_000, TimeSpan? snapshotWhenIdle = null)
+    private Task<TestHost> Start(int snapshotEvery = 100_000, TimeSpan? snapshotWhenIdle = null, int streams = 1)
     {
-        var options = new NodeOptions { Journal = Journal.Options, Writes = { SnapshotEvery = snapshotEvery }, State = { Partitions = Partitions } };
+        var options = new NodeOptions
+        {
+            Journal = Journal.Options, Writes = { SnapshotEvery = snapshotEvery, Streams = streams }, State = { Partitions = Partitions },
+        };
         if (snapshotWhenIdle is { } idle) options.Writes.SnapshotWhenIdle = idle;
         var catalog = new ViewCatalog();
         var projections = new ViewProjections(catalog, options.State.Partitions);
         return TestHost.StartAsync(options,
-            (akka, clock, local) => akka.WithContextLakeViews(options, catalog, clock, projections, local).WithHttpWriteLog(options, clock),
+            (akka, clock, local) => akka.WithContextLakeViews(options, catalog, clock, projections, local).WithHttpWriteStreams(options, clock, new WriteStreams(streams)),
             projections, projections);
     }
 
     private static PendingWrite Write(string id, string? key = null, EventKind kind = EventKind.Event) =>
         new("transfer", id, kind, DateTimeOffset.UtcNow, JsonDocument.Parse("""{"amount": 1}""").RootElement, key);
 
-    private static Task<WritesAppended> Append(TestHost host, params PendingWrite[] writes) =>
-        host.Get<HttpWriteLogKey>().Ask<WritesAppended>(new AppendWrites(writes), Timeout);
+    private static Task<WritesAppended> Append(TestHost host, params PendingWrite[] writes) => AppendTo(host, 0, writes);
 
-    /// <summary>Reads an entity at the first epoch that commits <paramref name="offset"/>: an answered write's watermark is reported.</summary>
-    private async Task<EntityReadResult> Read(TestHost host, string type, string id, long offset)
+    private static Task<WritesAppended> AppendTo(TestHost host, int stream, params PendingWrite[] writes) =>
+        host.Get<WriteStreamRegion>().Ask<WritesAppended>(new AppendWrites(WriteStreams.Id(stream), writes), Timeout);
+
+    /// <summary>Reads an entity at the first epoch that commits <paramref name="offset"/> of <paramref name="stream"/>: an answered write's watermark is reported.</summary>
+    private async Task<EntityReadResult> Read(TestHost host, string type, string id, long offset, string stream = WriteStreams.Single)
     {
-        var epoch = await host.Clock.WaitAsync(e => e.Covers(HttpWriteLog.StreamId, offset), Timeout, CancellationToken.None);
+        var epoch = await host.Clock.WaitAsync(e => e.Covers(stream, offset), Timeout, CancellationToken.None);
         var key = new EntityKey(type, id);
         var reply = await host.Get<EntityRegion>().Ask<EntityReads>(
             new ReadEntities(KeyGroups.Id(KeyGroups.PartitionOf(key.ToString(), Partitions)), epoch.N, [key]), Timeout);
@@ -93,8 +99,8 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
             var replay = await Append(host, Write("y", "key-2"), Write("y", "key-7"), Write("y", "key-8"));
             Assert.Equal([2L, 7L, 8L], replay.Offsets);
             Assert.Equal(1, replay.Written);
-            var position = await host.Get<HttpWriteLogKey>().Ask<WriteLogPosition>(GetWriteLogPosition.Instance, Timeout);
-            Assert.Equal(new WriteLogPosition(HttpWriteLog.StreamId, 8, 8), position);
+            var position = await host.Get<WriteStreamRegion>().Ask<WriteLogPosition>(new GetWriteLogPosition(WriteStreams.Id(0)), Timeout);
+            Assert.Equal(new WriteLogPosition(WriteStreams.Single, 8, 8), position);
             Assert.Equal(8, (await Read(host, "transfer", "y", 8)).EventCount);
         }
     }
@@ -102,7 +108,7 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
     [Fact]
     public async Task a_quiet_write_log_snapshots_what_it_journaled_so_a_restart_replays_nothing()
     {
-        const string log = "stream-" + HttpWriteLog.StreamId;
+        const string log = "stream-" + WriteStreams.Single;
         await using (var host = await Start(snapshotEvery: 1_000_000, snapshotWhenIdle: TimeSpan.FromMilliseconds(300)))
         {
             for (var i = 1; i <= 5; i++) await Append(host, Write("z", $"quiet-{i}"), Write("z"));
@@ -122,6 +128,31 @@ public abstract class HttpWriteLogSpec(JournalProvider provider) : JournalLifeti
             Assert.Equal(1, replay.Written);
             Assert.Equal(11, (await Read(host, "transfer", "z", 11)).EventCount);
         }
+    }
+
+    [Fact]
+    public async Task several_streams_each_number_their_own_offsets_and_remember_their_own_keys()
+    {
+        await using var host = await Start(streams: 4);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).SelectMany(s => Enumerable.Range(0, 5).Select(b =>
+            AppendTo(host, s, Write($"s{s}"), Write($"s{s}")))));
+        for (var s = 0; s < 4; s++)
+        {
+            var name = WriteStreams.Name(s, 4);
+            Assert.Equal($"http:writes/{s}", name);
+            var mine = answers.Where(a => a.Stream == name).ToList();
+            Assert.Equal(5, mine.Count);
+            Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), mine.SelectMany(a => a.Offsets).Order());
+            Assert.Equal(10, (await Read(host, "transfer", $"s{s}", 10, name)).EventCount);
+        }
+
+        // A key is remembered by the stream that took it, not by the others.
+        var first = await AppendTo(host, 1, Write("k", "shared-key"));
+        Assert.Equal(1, first.Written);
+        Assert.Equal(first.Offsets, (await AppendTo(host, 1, Write("k", "shared-key"))).Offsets);
+        Assert.Equal(0, (await AppendTo(host, 1, Write("k", "shared-key"))).Written);
+        Assert.Equal(1, (await AppendTo(host, 2, Write("k", "shared-key"))).Written);
+
     }
 }
 

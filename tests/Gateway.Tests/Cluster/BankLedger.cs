@@ -13,17 +13,15 @@ public sealed class BankLedger
     private sealed record Sent(string From, string To, decimal Amount);
 
     private readonly List<Sent> _sent = new();
-    private long _lastOffset;
+    private readonly NodeClient.Written _written = new();
 
     public int Count
     {
         get { lock (_sent) return _sent.Count; }
     }
 
-    public long LastOffset
-    {
-        get { lock (_sent) return _lastOffset; }
-    }
+    /// <summary>STREAM@OFFSET of the last acknowledged write of every write stream: a read after them sees every transfer.</summary>
+    public string[] After => _written.After;
 
     /// <summary>Records transfers (as sent with NodeClient.Events) the cluster acknowledged with <paramref name="answer"/>.</summary>
     public void Acknowledged(IEnumerable<object> transfers, JsonElement answer)
@@ -35,16 +33,15 @@ public sealed class BankLedger
                 var data = JsonSerializer.SerializeToElement(t).GetProperty("data");
                 _sent.Add(new Sent(data.GetProperty("from_account").GetString()!, data.GetProperty("to_account").GetString()!, data.GetProperty("amount").GetDecimal()));
             }
-            _lastOffset = Math.Max(_lastOffset, answer.GetProperty("last").GetInt64());
         }
+        _written.Add(answer);
     }
 
     /// <summary>Every difference between the record, the journal and the views read through <paramref name="node"/>; empty when none.</summary>
     public async Task<IReadOnlyList<string>> DifferencesAsync(NodeProcess node, string connectionString)
     {
         List<Sent> sent;
-        long lastOffset;
-        lock (_sent) (sent, lastOffset) = (_sent.ToList(), _lastOffset);
+        lock (_sent) sent = _sent.ToList();
         var differences = new List<string>();
         var (status, answer, _) = await node.PostJson("v1/read", JsonSerializer.Serialize(new
         {
@@ -52,7 +49,7 @@ public sealed class BankLedger
             {
                 new { view = "credits", key = $"a{a}" }, new { view = "debits", key = $"a{a}" },
             }).ToArray(),
-            after = new[] { $"http:writes@{lastOffset}" },
+            after = After,
             timeout = "30s",
         }));
         if (status != 200) return [$"final read answered {status}: {answer}"];

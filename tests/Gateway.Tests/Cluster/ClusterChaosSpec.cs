@@ -1,6 +1,6 @@
 // Many nodes, nothing lost: three node processes on loopback ports with one PostgreSQL journal run the bank
-// workload through all three gateways while the oldest node (host of the epoch coordinator, the write log and
-// the other singletons) is killed with SIGKILL and started again, and then another node leaves with SIGTERM.
+// workload through all three gateways while the oldest node (host of the epoch coordinator, the other singletons
+// and some of the write streams) is killed with SIGKILL and started again, and then another node leaves with SIGTERM.
 // Every answer balances, no client sees its epoch go backward (it passes the vector it last saw as `after`),
 // the new coordinator continues the numbering, and at the end the views equal both the clients' own record
 // and SQL GROUP BY over the PostgreSQL journal, with every transfer journaled exactly once.
@@ -44,13 +44,13 @@ public sealed class ClusterChaosSpec(ITestOutputHelper output) : JournalLifetime
         {
             await WaitForBatches(15);
 
-            // SIGKILL the oldest node: the coordinator's, the write log's.
+            // SIGKILL the oldest node: the coordinator's, and some write streams'.
             var (_, before) = await cluster[1].GetJson("v1/epoch");
             var epochAtKill = before.GetProperty("n").GetInt64();
             var killedAt = _clock.Elapsed;
             await cluster.KillAsync(0);
             // The committed epoch moves again when a write sent after the kill is committed: that needs the
-            // new write log and the new coordinator, on another node.
+            // new coordinator, on another node (and the write's stream, wherever it is).
             var committedAfter = await WriteAndCommit(cluster, "after-kill") - killedAt;
             var readGap = LongestReadGap(killedAt, await WaitForReadAnsweredAfter(_clock.Elapsed));
             output.WriteLine($"SIGKILL of node 0 (epoch {epochAtKill}): a write sent after it committed after {committedAfter.TotalSeconds:0.0} s; " +
@@ -175,24 +175,24 @@ public sealed class ClusterChaosSpec(ITestOutputHelper output) : JournalLifetime
         var transfer = Bank.Transfer(new Random(key.Length), key);
         var body = NodeClient.Events(transfer);
         var deadline = DateTime.UtcNow.AddSeconds(120);
-        long offset = 0;
-        for (var node = 1; offset == 0; node = (node + 1) % cluster.Size)
+        string? position = null;
+        for (var node = 1; position is null; node = (node + 1) % cluster.Size)
         {
             Assert.True(DateTime.UtcNow < deadline, $"write {key} was not acknowledged within 120 s");
             var (status, answer) = await Send(cluster, node, "v1/events", body);
             if (status == 200)
             {
                 _ledger.Acknowledged([transfer], answer);
-                offset = answer.GetProperty("last").GetInt64();
+                position = NodeClient.Position(answer);
             }
             else await Task.Delay(50);
         }
         for (var node = 1; ; node = (node + 1) % cluster.Size)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"write {key} (http:writes@{offset}) was not committed within 120 s");
+            Assert.True(DateTime.UtcNow < deadline, $"write {key} ({position}) was not committed within 120 s");
             var (status, _) = await Send(cluster, node, "v1/read", JsonSerializer.Serialize(new
             {
-                reads = new[] { new { view = "credits", key = "a0" } }, after = new[] { $"http:writes@{offset}" }, timeout = "5s",
+                reads = new[] { new { view = "credits", key = "a0" } }, after = new[] { position }, timeout = "5s",
             }));
             if (status == 200) return _clock.Elapsed;
             await Task.Delay(50);

@@ -21,11 +21,12 @@ public abstract class DecisionJournalSpec(JournalProvider provider) : JournalLif
         data = new { from_account = from, to_account = to, amount },
     });
 
-    private static async Task<long> Write(NodeProcess node, string events)
+    /// <summary>Writes and answers where the batch ended, STREAM@LAST.</summary>
+    private static async Task<string> Write(NodeProcess node, string events)
     {
         var (status, body, _) = await node.PostJson("v1/events", events);
         Assert.True(status == 200, $"{status} {body}");
-        return body.GetProperty("last").GetInt64();
+        return NodeClient.Position(body);
     }
 
     private static async Task<JsonElement> Reconcile(NodeProcess node, string id)
@@ -45,7 +46,7 @@ public abstract class DecisionJournalSpec(JournalProvider provider) : JournalLif
             await Bank.WaitForViewsAsync(node);
             await Write(node, NodeClient.Events(new { type = "transfer", id = "k-first", data = new { from_account = "bank", to_account = "k1", amount = 40 } }));
             var last = await Write(node, Transfer("bank", "k1", 2, DateTimeOffset.UtcNow));
-            var (status, answer, _) = await node.PostJson("v1/read", JsonSerializer.Serialize(new { decision = "before-kill", after = $"http:writes@{last}", reads }));
+            var (status, answer, _) = await node.PostJson("v1/read", JsonSerializer.Serialize(new { decision = "before-kill", after = last, reads }));
             Assert.True(status == 200, $"{status} {answer}");
             answered = answer.Clone();
             await Write(node, Transfer("bank", "k1", 5, DateTimeOffset.UtcNow));
@@ -122,7 +123,7 @@ public abstract class DecisionJournalSpec(JournalProvider provider) : JournalLif
         var last = await Write(node, Transfer("bank", "rk1", 7, DateTimeOffset.UtcNow.AddMinutes(-5)));
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"{node.RespEndpoint},connectTimeout=10000");
         var db = redis.GetDatabase();
-        Assert.Equal("OK", (await db.ExecuteAsync("CONTEXTLAKE.AFTER", $"http:writes@{last}")).ToString());
+        Assert.Equal("OK", (await db.ExecuteAsync("CONTEXTLAKE.AFTER", last)).ToString());
         Assert.Equal("OK", (await db.ExecuteAsync("CONTEXTLAKE.DECISION", "resp-rec-1")).ToString());
         var values = await db.StringGetAsync(["view:credits:rk1", "view:debits:rk-never", "entity:transfer:none"]);
         Assert.Equal(7m, JsonDocument.Parse(values[0].ToString()).RootElement.GetProperty("total").GetDecimal());

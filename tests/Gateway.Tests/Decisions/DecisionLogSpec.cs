@@ -27,10 +27,10 @@ public abstract class DecisionLogSpec(JournalProvider provider) : JournalLifetim
         await using (var node = await NodeProcess.StartReadyAsync(Journal.Environment))
         {
             await Bank.WaitForViewsAsync(node);
-            var last = await Bank.DepositAsync(node, "d1", 40);
+            var last = NodeClient.Position(await Bank.DepositAtAsync(node, "d1", 40));
             var body = JsonSerializer.Serialize(new
             {
-                decision = "auth-1", labels = new { merchant = "m7", rule = "velocity" }, after = $"http:writes@{last}",
+                decision = "auth-1", labels = new { merchant = "m7", rule = "velocity" }, after = last,
                 reads = new object[] { new { view = "credits", key = "d1" } },
             });
             var (status, answer, _) = await node.PostJson("v1/read", body);
@@ -61,14 +61,14 @@ public abstract class DecisionLogSpec(JournalProvider provider) : JournalLifetim
     {
         await using var node = await NodeProcess.StartReadyAsync(Journal.Environment);
         await Bank.WaitForViewsAsync(node);
-        var first = await Bank.DepositAsync(node, "d2", 10);
+        var first = NodeClient.Position(await Bank.DepositAtAsync(node, "d2", 10));
         await node.Entity("transfer", "x", first);
         var (status, answer, _) = await node.PostJson("v1/read", Read("auth-2", "d2"));
         Assert.True(status == 200, $"{status} {answer}");
         Assert.Equal(10m, Credits(answer));
 
         // The value moves on; the decision's answer does not.
-        var later = await Bank.DepositAsync(node, "d2", 5);
+        var later = NodeClient.Position(await Bank.DepositAtAsync(node, "d2", 5));
         await node.Entity("transfer", "x", later);
         var (again, replayed, _) = await node.PostJson("v1/read", Read("auth-2", "d2"));
         Assert.Equal(200, again);

@@ -1,7 +1,7 @@
 // The bank invariant (the internal-consistency test run against Flink, ksqlDB and Materialize):
 // concurrent writers move random amounts among a few accounts; concurrent readers read every account's
 // credits and debits in one POST /v1/read. Every answer must balance to exactly zero, and epochs read
-// by one reader never go backward.
+// by one reader never go backward; with HTTP writes spread over several write streams too.
 using System.Text.Json;
 using ContextLake.Platform.Hosting;
 using ContextLake.Testing;
@@ -10,12 +10,14 @@ using Xunit.Abstractions;
 
 namespace ContextLake.Gateway.Tests.Epochs;
 
-public abstract class BankInvariantSpec(JournalProvider provider, ITestOutputHelper output) : JournalLifetime(provider)
+public abstract class BankInvariantSpec(JournalProvider provider, ITestOutputHelper output, int writeStreams = 0) : JournalLifetime(provider)
 {
     [Fact]
     public async Task every_decision_read_balances_to_zero_and_epochs_never_go_backward()
     {
-        await using var node = await NodeProcess.StartReadyAsync(Journal.Environment);
+        var environment = new Dictionary<string, string>(Journal.Environment);
+        if (writeStreams > 0) environment["ContextLake__Writes__Streams"] = $"{writeStreams}";
+        await using var node = await NodeProcess.StartReadyAsync(environment);
         await Bank.WaitForViewsAsync(node);
         var writersDone = false;
         var writing = Bank.WriteAsync(node, seed: 0);
@@ -38,7 +40,7 @@ public abstract class BankInvariantSpec(JournalProvider provider, ITestOutputHel
             }
         })).ToList();
 
-        var (written, _) = await writing;
+        var (written, positions) = await writing;
         Volatile.Write(ref writersDone, true);
         await Task.WhenAll(readers);
 
@@ -46,10 +48,11 @@ public abstract class BankInvariantSpec(JournalProvider provider, ITestOutputHel
         var (_, final, _) = await node.PostJson("v1/read", JsonSerializer.Serialize(new
         {
             reads = Enumerable.Range(0, Bank.Accounts).Select(a => new { view = "credits", key = $"a{a}" }).ToArray(),
-            after = new[] { $"http:writes@{written}" },
+            after = positions.After,
         }));
         Assert.Equal(written, final.GetProperty("results").EnumerateArray().Sum(r => r.GetProperty("values").GetProperty("n").GetInt64()));
-        output.WriteLine($"{reads} balanced reads while {written} transfers were written");
+        output.WriteLine($"{reads} balanced reads while {written} transfers were written into {string.Join(", ", positions.After)}");
+        if (writeStreams > 1) Assert.True(positions.After.Length > 1, $"every batch went to one stream: {string.Join(", ", positions.After)}");
         Assert.True(reads >= 2000);
     }
 }
@@ -57,6 +60,9 @@ public abstract class BankInvariantSpec(JournalProvider provider, ITestOutputHel
 public sealed class SqliteBankInvariantSpec(ITestOutputHelper output) : BankInvariantSpec(JournalProvider.Sqlite, output);
 
 public sealed class PostgreSqlBankInvariantSpec(ITestOutputHelper output) : BankInvariantSpec(JournalProvider.PostgreSql, output);
+
+/// <summary>One SQLite node with four write streams (SQLite's default is one).</summary>
+public sealed class SqliteWriteStreamsBankInvariantSpec(ITestOutputHelper output) : BankInvariantSpec(JournalProvider.Sqlite, output, writeStreams: 4);
 
 /// <summary>The bank workload over the sample domain's credits and debits views.</summary>
 public static class Bank
@@ -84,25 +90,29 @@ public static class Bank
     }
 
     /// <summary>One transfer of <paramref name="amount"/> from the account "bank" to <paramref name="account"/>, acknowledged: its
-    /// offset in http:writes.</summary>
-    public static async Task<long> DepositAsync(ContextLake.Testing.NodeProcess node, string account, decimal amount)
+    /// offset in http:writes (a node with one write stream).</summary>
+    public static async Task<long> DepositAsync(ContextLake.Testing.NodeProcess node, string account, decimal amount) =>
+        (await DepositAtAsync(node, account, amount)).GetProperty("last").GetInt64();
+
+    /// <summary>As <see cref="DepositAsync"/>: the write's answer (its stream and offsets), for a node with any number of write streams.</summary>
+    public static async Task<JsonElement> DepositAtAsync(ContextLake.Testing.NodeProcess node, string account, decimal amount)
     {
         var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(new
         {
             type = "transfer", id = Guid.NewGuid().ToString("N"), data = new { from_account = "bank", to_account = account, amount },
         }));
         Assert.True(status == 200, $"write answered {status}: {body}");
-        return body.GetProperty("last").GetInt64();
+        return body;
     }
 
     /// <summary>
     /// Four writers, each 60 batches of 1 to 3 random transfers over HTTP (writer w seeded <paramref name="seed"/> + w),
-    /// every batch acknowledged: how many transfers were written and the highest offset acknowledged.
+    /// every batch acknowledged: how many transfers were written and the highest offset acknowledged in each write stream.
     /// </summary>
-    public static async Task<(long Written, long LastOffset)> WriteAsync(ContextLake.Testing.NodeProcess node, int seed)
+    public static async Task<(long Written, NodeClient.Written Positions)> WriteAsync(ContextLake.Testing.NodeProcess node, int seed)
     {
         var written = 0L;
-        var lastOffset = 0L;
+        var positions = new NodeClient.Written();
         await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
             var random = new Random(seed + w);
@@ -112,12 +122,10 @@ public static class Bank
                 var (status, body, _) = await node.PostJson("v1/events", NodeClient.Events(events));
                 Assert.True(status == 200, $"write answered {status}: {body}");
                 Interlocked.Add(ref written, events.Length);
-                var last = body.GetProperty("last").GetInt64();
-                long seen;
-                while ((seen = Interlocked.Read(ref lastOffset)) < last && Interlocked.CompareExchange(ref lastOffset, last, seen) != seen) { }
+                positions.Add(body);
             }
         })));
-        return (written, lastOffset);
+        return (written, positions);
     }
 
     /// <summary>The configured views are created at startup; wait until both are readable.</summary>

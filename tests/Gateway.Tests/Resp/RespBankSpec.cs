@@ -44,14 +44,14 @@ public sealed class RespBankSpec(ITestOutputHelper output) : JournalLifetime(Jou
             }
         })).ToList();
 
-        var (written, lastOffset) = await writing;
+        var (written, positions) = await writing;
         Volatile.Write(ref writersDone, true);
         await Task.WhenAll(readers);
 
         // Read-your-writes on the connection: after the last acknowledged offset, every transfer is counted once.
         await using var final = await ConnectionMultiplexer.ConnectAsync($"{node.RespEndpoint},connectTimeout=10000");
         var fdb = final.GetDatabase();
-        await fdb.ExecuteAsync("CONTEXTLAKE.AFTER", $"http:writes@{lastOffset}");
+        await fdb.ExecuteAsync("CONTEXTLAKE.AFTER", positions.After.Single());
         var credits = await fdb.StringGetAsync(Enumerable.Range(0, Bank.Accounts).Select(a => (RedisKey)$"view:credits:a{a}").ToArray());
         Assert.Equal(written, (long)credits.Sum(v => v.IsNull ? 0 : Field(v, "n")));
         output.WriteLine($"{reads} balanced RESP reads while {written} transfers were written");

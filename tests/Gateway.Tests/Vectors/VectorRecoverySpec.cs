@@ -18,6 +18,8 @@ public sealed class VectorRecoverySpec() : JournalLifetime(JournalProvider.Postg
     {
         ["ContextLake__Epochs__History"] = "00:00:01",
         ["ContextLake__Entities__SnapshotEvery"] = "3",
+        // The brute-force oracle's log is ordered by one stream's offsets.
+        ["ContextLake__Writes__Streams"] = "1",
     };
 
     [Fact]
