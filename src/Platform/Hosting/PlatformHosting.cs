@@ -99,7 +99,8 @@ public static class PlatformHosting
     /// <summary>
     /// The cluster timings users set (failure detection, how long the split-brain resolver waits before downing, the margin
     /// before a downed node's shards and singletons start elsewhere: docs/operations.md, "Failover"), the leader's and the
-    /// reaper's ticks at half their Akka defaults so that none of them adds a whole second to a failover, and a frame size that
+    /// reaper's ticks at half their Akka defaults so that none of them adds a whole second to a failover, a hand-off timeout of
+    /// 10 s instead of Akka's 60 (a rebalance begun from or to a node that then dies holds its shard until it), and a frame size that
     /// lets the largest single event the node accepts cross nodes (parts are cut at State:MessageBytes, far below it).
     /// </summary>
     private static Config ClusterHocon(NodeOptions options)
@@ -113,6 +114,7 @@ public static class PlatformHosting
             akka.cluster.unreachable-nodes-reaper-interval = 500ms
             akka.cluster.leader-actions-interval = 500ms
             akka.cluster.down-removal-margin = {Ms(cluster.DownRemovalMargin)}
+            akka.cluster.sharding.handoff-timeout = 10s
             akka.cluster.split-brain-resolver.stable-after = {Ms(cluster.StableAfter)}
             akka.remote.dot-netty.tcp.maximum-frame-size = {frame}b
             akka.remote.dot-netty.tcp.send-buffer-size = {Math.Max(256 * 1024, 2 * frame)}b

@@ -72,6 +72,9 @@ public sealed class ClusterFailoverSpec(FailoverCluster fixture, ITestOutputHelp
                       $"{string.Join(" ", entities.Where(p => p.Value == victim).Select(p => p.Key).Order())} and view partitions " +
                       $"{string.Join(" ", views.Where(p => p.Value == victim).Select(p => p.Key).Order())}; entities: {FailoverCluster.Describe(entities)}");
 
+            // Partitions move between live nodes at any time (rebalancing): what the victim holds is asked again just before the chaos.
+            entities = await fixture.PlacementAsync(asking, "entity");
+            views = await fixture.PlacementAsync(asking, "view");
             var chaosAt = load.Mark();
             var resumed = Task.FromResult<string?>(null);
             if (chaos == Chaos.PauseOldest)
