@@ -4,6 +4,7 @@
 // greeting (or the next batch) starts it again, recovered from the journal.
 using Akka.Actor;
 using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using ContextLake.Platform.Epochs;
 using ContextLake.Platform.Hosting;
@@ -19,14 +20,17 @@ public static class WriteStreamHosting
     {
         builder.AddHocon(EmbeddedHocon.Load(typeof(HttpWriteLog).Assembly, "ContextLake.Connectors.connectors.conf"), HoconAddMode.Prepend);
         return builder
-            .WithPartitionRegion<WriteStreamRegion>(
+            .WithShardRegion<WriteStreamRegion>(
                 WriteStreams.RegionName,
-                registry =>
+                (_, registry) =>
                 {
                     var runs = PlatformHosting.StreamRuns(registry, options);
                     return id => Props.Create(() => new HttpWriteLog(Platform.State.KeyGroups.ParseId(id), streams.Count, runs, options.Writes, clock));
                 },
-                new PartitionMessageExtractor())
+                new PartitionMessageExtractor(),
+                // Least-shard allocation (Akka's default), not the partitions' rendezvous homes: streams have no standbys,
+                // and writes without keys go to a stream of the node that takes them, so each node should host some.
+                new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false, ShouldPassivateIdleEntities = false })
             .WithActors((system, registry) =>
                 registry.Register<WriteStreamKeeperKey>(system.ActorOf(
                     Props.Create(() => new WriteStreamKeeper(registry.Get<WriteStreamRegion>(), streams)), "write-stream-keeper")));

@@ -13,7 +13,6 @@ namespace ContextLake.Connectors.Http;
 
 public static class WriteStreamLayout
 {
-    private const string Table = "contextlake_layout";
     private const string Setting = "Writes:Streams";
 
     /// <summary>
@@ -23,50 +22,19 @@ public static class WriteStreamLayout
     public static async Task<string?> VerifyAsync(JournalDatabase journal, WriteLogOptions writes, CancellationToken cancel = default)
     {
         await using var conn = await journal.OpenAsync(cancel);
-        await using (var create = conn.CreateCommand())
-        {
-            create.CommandText = $"CREATE TABLE IF NOT EXISTS {Table} (setting TEXT PRIMARY KEY, value TEXT NOT NULL)";
-            await create.ExecuteNonQueryAsync(cancel);
-        }
-        var recorded = await RecordedAsync(conn, cancel);
-        if (recorded is null)
-        {
-            var count = writes.Streams;
-            if (count == 0)
-                count = await HoldsSingleWriteLogAsync(conn, journal.Provider == JournalProvider.Sqlite, cancel) ? 1 : WriteLogOptions.DefaultStreams(journal.Provider);
-            await using var insert = conn.CreateCommand();
-            insert.CommandText = $"INSERT INTO {Table} (setting, value) VALUES (@s, @v) ON CONFLICT DO NOTHING";
-            insert.AddParameter("s", Setting);
-            insert.AddParameter("v", count.ToString(CultureInfo.InvariantCulture));
-            await insert.ExecuteNonQueryAsync(cancel);
-            recorded = (await RecordedAsync(conn, cancel))!;
-        }
-        var fixedCount = int.Parse(recorded, CultureInfo.InvariantCulture);
+        var fixedCount = await JournalLayout.FixAsync(conn, Setting, writes.Streams, async () =>
+            await HoldsSingleWriteLogAsync(conn, journal.Provider == JournalProvider.Sqlite, cancel) ? 1 : WriteLogOptions.DefaultStreams(journal.Provider), cancel);
         if (writes.Streams == 0) writes.Streams = fixedCount;
         return writes.Streams == fixedCount
             ? null
-            : $"{NodeOptions.Section}:{Setting}: the journal was created with {recorded} write streams and this node is configured with {writes.Streams}; " +
+            : $"{NodeOptions.Section}:{Setting}: the journal was created with {fixedCount} write streams and this node is configured with {writes.Streams}; " +
               $"the count is fixed for a journal's life (a batch's idempotency keys are remembered by the stream its first key hashes to): " +
-              $"set {NodeOptions.Section}:{Setting} to {recorded}, or leave it unset, or start with an empty journal";
-    }
-
-    private static async Task<string?> RecordedAsync(DbConnection conn, CancellationToken cancel)
-    {
-        await using var read = conn.CreateCommand();
-        read.CommandText = $"SELECT value FROM {Table} WHERE setting = @s";
-        read.AddParameter("s", Setting);
-        return await read.ExecuteScalarAsync(cancel) as string;
+              $"set {NodeOptions.Section}:{Setting} to {fixedCount}, or leave it unset, or start with an empty journal";
     }
 
     private static async Task<bool> HoldsSingleWriteLogAsync(DbConnection conn, bool sqlite, CancellationToken cancel)
     {
-        await using (var exists = conn.CreateCommand())
-        {
-            exists.CommandText = sqlite
-                ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'journal'"
-                : "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'journal'";
-            if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancel), CultureInfo.InvariantCulture) == 0) return false;
-        }
+        if (!await JournalLayout.TableExistsAsync(conn, sqlite, "journal", cancel)) return false;
         await using var cmd = conn.CreateCommand();
         cmd.CommandText = "SELECT COUNT(*) FROM (SELECT 1 FROM journal WHERE persistence_id = @p LIMIT 1) x";
         cmd.AddParameter("p", "stream-" + WriteStreams.Single);

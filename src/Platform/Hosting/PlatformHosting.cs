@@ -27,17 +27,12 @@ public static class PlatformHosting
     /// </summary>
     public static AkkaConfigurationBuilder WithPartitionRegion<TKey>(this AkkaConfigurationBuilder builder, string typeName,
         Func<string, Props> partitionProps, IMessageExtractor extractor) =>
-        builder.WithPartitionRegion<TKey>(typeName, _ => partitionProps, extractor);
-
-    /// <summary>As above, with partition props that need the registry (actors started before the region).</summary>
-    public static AkkaConfigurationBuilder WithPartitionRegion<TKey>(this AkkaConfigurationBuilder builder, string typeName,
-        Func<IActorRegistry, Func<string, Props>> partitionProps, IMessageExtractor extractor) =>
         builder
             .AddHocon(ClusterSharding.DefaultConfig().WithFallback(Akka.DistributedData.DistributedData.DefaultConfig()), HoconAddMode.Append)
             .WithActors((system, registry) =>
             {
                 var settings = ClusterShardingSettings.Create(system).WithStateStoreMode(StateStoreMode.DData).WithRememberEntities(false);
-                var region = ClusterSharding.Get(system).Start(typeName, partitionProps(registry), settings, extractor, new RendezvousAllocation(typeName),
+                var region = ClusterSharding.Get(system).Start(typeName, partitionProps, settings, extractor, new RendezvousAllocation(typeName),
                     PoisonPill.Instance);
                 registry.Register<TKey>(region);
             });

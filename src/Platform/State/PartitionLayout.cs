@@ -4,8 +4,6 @@
 // that does not configure a count takes the recorded one (or, on a new journal, the provider's default),
 // so a default that changes between versions never locks an existing journal out. A journal written by
 // the per-key engine that came before is refused too, naming what to do.
-using System.Data.Common;
-using System.Globalization;
 using ContextLake.Platform.Hosting;
 using ContextLake.Platform.Journal;
 
@@ -13,7 +11,6 @@ namespace ContextLake.Platform.State;
 
 public static class PartitionLayout
 {
-    private const string Table = "contextlake_layout";
     private const string Setting = "State:Partitions";
 
     /// <summary>
@@ -25,7 +22,7 @@ public static class PartitionLayout
         await using var conn = await journal.OpenAsync(cancel);
         var sqlite = journal.Provider == JournalProvider.Sqlite;
 
-        if (await TableExistsAsync(conn, sqlite, "journal", cancel))
+        if (await JournalLayout.TableExistsAsync(conn, sqlite, "journal", cancel))
         {
             await using var old = conn.CreateCommand();
             old.CommandText = "SELECT persistence_id FROM journal WHERE persistence_id LIKE 'entity-%/%' LIMIT 1";
@@ -35,45 +32,12 @@ public static class PartitionLayout
                        $"({(sqlite ? "move the folder set by ContextLake:Journal:DataDirectory aside" : "a new PostgreSQL database")}).";
         }
 
-        await using (var create = conn.CreateCommand())
-        {
-            create.CommandText = $"CREATE TABLE IF NOT EXISTS {Table} (setting TEXT PRIMARY KEY, value TEXT NOT NULL)";
-            await create.ExecuteNonQueryAsync(cancel);
-        }
-        if (state.Partitions == 0)
-            state.Partitions = await RecordedAsync(conn, cancel) is { } existing
-                ? int.Parse(existing, CultureInfo.InvariantCulture)
-                : StateOptions.DefaultPartitions(journal.Provider);
-        await using (var insert = conn.CreateCommand())
-        {
-            insert.CommandText = $"INSERT INTO {Table} (setting, value) VALUES (@s, @v) ON CONFLICT DO NOTHING";
-            insert.AddParameter("s", Setting);
-            insert.AddParameter("v", state.Partitions.ToString(CultureInfo.InvariantCulture));
-            await insert.ExecuteNonQueryAsync(cancel);
-        }
-        var recorded = (await RecordedAsync(conn, cancel))!;
-        return recorded == state.Partitions.ToString(CultureInfo.InvariantCulture)
+        var recorded = await JournalLayout.FixAsync(conn, Setting, state.Partitions, () => Task.FromResult(StateOptions.DefaultPartitions(journal.Provider)), cancel);
+        if (state.Partitions == 0) state.Partitions = recorded;
+        return recorded == state.Partitions
             ? null
             : $"{NodeOptions.Section}:{Setting}: the journal was created with {recorded} partitions and this node is configured with {state.Partitions}; " +
               $"the count is fixed for a journal's life (a key's partition is its hash modulo the count): set {NodeOptions.Section}:{Setting} to {recorded}, " +
               "or start with an empty journal";
-    }
-
-    private static async Task<string?> RecordedAsync(DbConnection conn, CancellationToken cancel)
-    {
-        await using var read = conn.CreateCommand();
-        read.CommandText = $"SELECT value FROM {Table} WHERE setting = @s";
-        read.AddParameter("s", Setting);
-        return await read.ExecuteScalarAsync(cancel) as string;
-    }
-
-    private static async Task<bool> TableExistsAsync(DbConnection conn, bool sqlite, string table, CancellationToken cancel)
-    {
-        await using var cmd = conn.CreateCommand();
-        cmd.CommandText = sqlite
-            ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @t"
-            : "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = @t";
-        cmd.AddParameter("t", table);
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancel), CultureInfo.InvariantCulture) > 0;
     }
 }
