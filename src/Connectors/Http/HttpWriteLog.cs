@@ -50,6 +50,7 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     private readonly List<Buffered> _buffer = new();
     private List<Buffered> _persisting = new();
     private bool _flushScheduled;
+    private readonly Quorum _quorum = Quorum.Of(Context.System);
     private bool _submitting;
     private long _submittedUpTo;
     /// <summary>Events in batches taken since the last flush (not yet given offsets).</summary>
@@ -144,8 +145,15 @@ public sealed class HttpWriteLog : ReceivePersistentActor, IWithTimers
     private void FlushBuffer()
     {
         _flushScheduled = false;
-        _bufferedEvents = 0;
         if (_buffer.Count == 0) return;
+        if (!_quorum.Held)
+        {
+            // This node does not hear a majority: another node may run this stream already (see Quorum). The batches wait.
+            _flushScheduled = true;
+            Timers.StartSingleTimer("fenced", Flush.Instance, TimeSpan.FromMilliseconds(200));
+            return;
+        }
+        _bufferedEvents = 0;
 
         var records = new List<WriteBatchRecord>();
         var batchKeys = new Dictionary<string, long>(StringComparer.Ordinal);

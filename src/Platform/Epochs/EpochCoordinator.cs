@@ -9,6 +9,7 @@ using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Akka.Persistence;
+using ContextLake.Platform.Hosting;
 
 namespace ContextLake.Platform.Epochs;
 
@@ -41,6 +42,7 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
     private Epoch _latest = Epoch.Zero;
     private bool _persisting;
     private bool _dueScheduled;
+    private readonly Quorum _quorum = Quorum.Of(Context.System);
     private long _lastStarted;
     private IActorRef? _mediator;
 
@@ -150,6 +152,14 @@ public sealed class EpochCoordinator : ReceivePersistentActor, IWithTimers
             _dueScheduled = true;
             var self = Self;
             _ = Task.Delay(wait).ContinueWith(_ => self.Tell(Due.Instance), TaskScheduler.Default);
+            return;
+        }
+        if (!_quorum.Held)
+        {
+            // A coordinator on a node that does not hear a majority publishes nothing: another may run already (see Quorum).
+            _dueScheduled = true;
+            var retry = Self;
+            _ = Task.Delay(TimeSpan.FromMilliseconds(200)).ContinueWith(_ => retry.Tell(Due.Instance), TaskScheduler.Default);
             return;
         }
         _lastStarted = Stopwatch.GetTimestamp();

@@ -68,6 +68,12 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
 
     private static readonly TimeSpan ParkedReadsExpire = TimeSpan.FromMinutes(1);
 
+    /// <summary>How soon a partition whose node does not hear a majority asks again before writing.</summary>
+    private static readonly TimeSpan FencedRetry = TimeSpan.FromMilliseconds(200);
+
+    private readonly Quorum _quorum = Quorum.Of(Context.System);
+    private bool _fenced;
+
     private readonly List<(object Message, IActorRef Sender, long N, DateTime Since)> _parked = new();
     private bool _writing;
     private DateTime _lastWrite = DateTime.UtcNow;
@@ -272,6 +278,21 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     private void Write()
     {
         if (_writing || IsStandby) return;
+        if (!_quorum.Held)
+        {
+            // A node that no longer hears most of the cluster holds its work: it is about to be downed, and another node
+            // may own this partition already (see Quorum).
+            if (!_fenced) Log.Warning("{0}: this node does not hear a majority of the cluster; writes wait", PersistenceId);
+            _fenced = true;
+            if (!_flushScheduled)
+            {
+                _flushScheduled = true;
+                Timers.StartSingleTimer("fenced", Flush.Instance, FencedRetry);
+            }
+            return;
+        }
+        if (_fenced) Log.Info("{0}: this node hears a majority of the cluster again; writes go on", PersistenceId);
+        _fenced = false;
         if (TakeRow() is not { } next) return;
         var (row, changes) = next;
         _writing = true;
