@@ -29,10 +29,11 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         public static Retry Instance { get; } = new();
     }
 
-    private sealed record MemberGone
-    {
-        public static MemberGone Instance { get; } = new();
-    }
+    /// <summary>A member was removed: runs in flight are sent again now and, while any stay in flight, <see cref="Again"/> more times, a second apart.</summary>
+    private sealed record MemberGone(int Again);
+
+    /// <summary>Resends after a removal: the lost node's partitions start on the survivors within a few seconds of it, not at once.</summary>
+    private const int ResendsAfterRemoval = 4;
 
     private sealed class Run(SubmitRun submit)
     {
@@ -103,10 +104,10 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
         Receive<Retry>(_ => RetryStale());
         Receive<Akka.Cluster.ClusterEvent.MemberRemoved>(_ =>
         {
-            if (resendAfterMemberRemoved is { } after) Timers.StartSingleTimer("member-gone", MemberGone.Instance, after);
+            if (resendAfterMemberRemoved is { } after) Timers.StartSingleTimer("member-gone", new MemberGone(ResendsAfterRemoval), after);
         });
         Receive<Akka.Cluster.ClusterEvent.CurrentClusterState>(_ => { });
-        Receive<MemberGone>(_ =>
+        Receive<MemberGone>(gone =>
         {
             foreach (var state in _streams.Values)
             {
@@ -114,8 +115,11 @@ public sealed class RunTracker : ReceiveActor, IWithTimers
                 foreach (var run in state.InFlight) run.SentAt = DateTime.MinValue;
             }
             RetryStale();
-            // Sent again now, and if the partitions were not yet placed again, once more after State:RetryAfter, not a backoff later.
+            // Sent again now, and if the partitions were not yet placed again, a second later (a few times), then after
+            // State:RetryAfter, not a backoff later.
             foreach (var run in _streams.Values.SelectMany(s => s.InFlight)) run.Attempts = 1;
+            if (gone.Again > 0 && _streams.Values.Any(s => s.InFlight.Count > 0))
+                Timers.StartSingleTimer("member-gone", new MemberGone(gone.Again - 1), TimeSpan.FromSeconds(1));
         });
         Timers.StartPeriodicTimer("retry", Retry.Instance, TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks, options.RetryAfter.Ticks / 4)));
     }

@@ -44,14 +44,24 @@ public static class PartitionPlacement
 
 /// <summary>
 /// Allocates each partition to its rendezvous home among the nodes with a region, and moves misplaced ones home four at a time
-/// (after a node joins or comes back): the move lands where the partition's standby already runs.
+/// (after a node joins or comes back): the move lands where the partition's standby already runs. Nothing moves while a member
+/// is unreachable, nor until the nodes with a region have stayed the same for two rounds: a hand-off between live nodes in the
+/// middle of a failover would stop a partition the survivors are reading and writing, for nothing.
 /// </summary>
 public sealed class RendezvousAllocation(string region) : IActorSystemDependentAllocationStrategy
 {
     private const int MovesPerRound = 4;
+    private const int StableRoundsBeforeMoving = 2;
     private Address _self = Address.AllSystems;
+    private Akka.Cluster.Cluster? _cluster;
+    private HashSet<Address> _lastNodes = new();
+    private int _stableRounds;
 
-    public void Start(ActorSystem system) => _self = Akka.Cluster.Cluster.Get(system).SelfAddress;
+    public void Start(ActorSystem system)
+    {
+        _cluster = Akka.Cluster.Cluster.Get(system);
+        _self = _cluster.SelfAddress;
+    }
 
     private Address NodeOf(IActorRef shardRegion) => shardRegion.Path.Address.HasGlobalScope ? shardRegion.Path.Address : _self;
 
@@ -65,8 +75,15 @@ public sealed class RendezvousAllocation(string region) : IActorSystemDependentA
     public Task<IImmutableSet<string>> Rebalance(IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations,
         IImmutableSet<string> rebalanceInProgress)
     {
-        if (rebalanceInProgress.Count > 0) return Task.FromResult<IImmutableSet<string>>(ImmutableHashSet<string>.Empty);
+        var none = Task.FromResult<IImmutableSet<string>>(ImmutableHashSet<string>.Empty);
         var nodes = currentShardAllocations.Keys.Select(NodeOf).ToList();
+        if (!_lastNodes.SetEquals(nodes) || _cluster?.State.Unreachable.Count > 0)
+        {
+            _lastNodes = nodes.ToHashSet();
+            _stableRounds = 0;
+            return none;
+        }
+        if (++_stableRounds < StableRoundsBeforeMoving || rebalanceInProgress.Count > 0) return none;
         var moves = currentShardAllocations
             .SelectMany(a => a.Value.Where(shard => PartitionPlacement.Home(region, shard, nodes) != NodeOf(a.Key)))
             .Order(StringComparer.Ordinal)

@@ -20,6 +20,6 @@ public sealed class AdminWithoutTokenSpec : SqliteNodeLifetime
             new Dictionary<string, string?> { ["CONTEXTLAKE_URL"] = Node.BaseAddress.ToString() }, "sharding", "regions", "--json");
         Assert.True(code == 0, error);
         var types = JsonDocument.Parse(output).RootElement.EnumerateArray().Select(r => r.GetProperty("type").GetString()).ToList();
-        Assert.Equal(["entity", "vector", "view"], types);
+        Assert.Equal(["entity", "vector", "view", "writes"], types);
     }
 }
