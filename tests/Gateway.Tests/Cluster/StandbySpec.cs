@@ -153,9 +153,13 @@ public sealed class StandbySpec(ITestOutputHelper output) : JournalLifetime(Jour
                 total += metrics.Split('\n').Where(l => l.StartsWith("contextlake_standby_partitions{", StringComparison.Ordinal))
                     .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
             }
-            settled = total == expected && text == last ? settled + 1 : 0;
+            // Rebalancing starts once the nodes have stayed the same for two 5 s rounds: settled means every node holds
+            // partitions and nothing moved for longer than such a round.
+            var spread = layout.GetProperty("nodes").GetArrayLength() == cluster.Size
+                         && layout.GetProperty("nodes").EnumerateArray().All(n => n.GetProperty("shards").GetArrayLength() > 0);
+            settled = total == expected && spread && text == last ? settled + 1 : 0;
             last = text;
-            if (settled >= 7) return layout;
+            if (settled >= 8) return layout;
             if (deadline.Elapsed > TimeSpan.FromSeconds(120))
                 throw new TimeoutException($"{total} standbys after 120 s, expected {expected}:\n{cluster.Output}");
             await Task.Delay(1000);
