@@ -37,7 +37,8 @@ public sealed class ClusterWriteStreamsSpec(ITestOutputHelper output) : JournalL
         var addresses = new string[cluster.Size];
         for (var i = 0; i < cluster.Size; i++) addresses[i] = (await cluster[i].GetJson("admin/cluster/members")).Body.GetProperty("self").GetString()!;
 
-        // Sharding spreads the write streams and the entity partitions over the nodes: wait until every node hosts some.
+        // Sharding spreads the write streams and the entity partitions over the nodes: wait until every node hosts some and
+        // nothing has moved for longer than two rebalance rounds (a hand-off under way when node 2 dies stalls its shard).
         var writes = await SpreadAsync(cluster, "writes", addresses, WriteLogOptions.DefaultStreams(JournalProvider.PostgreSql));
         var entities = await SpreadAsync(cluster, "entity", addresses, StateOptions.DefaultPartitions(JournalProvider.PostgreSql));
         output.WriteLine("write streams per node: " + string.Join("; ", addresses.Select((a, i) => $"node {i}: {string.Join(",", writes[a])}")));
@@ -139,6 +140,8 @@ public sealed class ClusterWriteStreamsSpec(ITestOutputHelper output) : JournalL
     private static async Task<Dictionary<string, List<string>>> SpreadAsync(NodeCluster cluster, string type, string[] addresses, int count)
     {
         var deadline = DateTime.UtcNow.AddSeconds(120);
+        var last = "";
+        var stable = 0;
         while (true)
         {
             var (status, stats) = await cluster[0].GetJson($"admin/sharding/regions/{type}");
@@ -147,7 +150,10 @@ public sealed class ClusterWriteStreamsSpec(ITestOutputHelper output) : JournalL
                 var nodes = stats.GetProperty("nodes").EnumerateArray().ToDictionary(
                     n => n.GetProperty("address").GetString()!,
                     n => n.GetProperty("shards").EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToList());
-                if (addresses.All(a => nodes.GetValueOrDefault(a)?.Count > 0) && nodes.Values.Sum(s => s.Count) == count) return nodes;
+                var text = stats.GetProperty("nodes").ToString();
+                stable = text == last ? stable + 1 : 0;
+                last = text;
+                if (addresses.All(a => nodes.GetValueOrDefault(a)?.Count > 0) && nodes.Values.Sum(s => s.Count) == count && stable >= 24) return nodes;
             }
             Assert.True(DateTime.UtcNow < deadline, $"the {type} shards did not spread over the nodes within 120 s: {status} {stats}");
             await Task.Delay(500);
