@@ -149,7 +149,7 @@ public sealed partial class StateReader(
         }
         foreach (var (partition, keys) in viewParts)
         {
-            if (local.Find<ViewPartition.Published>(ViewRegion.TypeName, partition) is { } published && published.Store.CommittedThrough >= n)
+            if (local.Find<ViewPartition.Reads>(ViewRegion.TypeName, partition) is { } published && published.Store.CommittedThrough >= n)
             {
                 foreach (var (index, read, view) in keys)
                 {

@@ -34,7 +34,6 @@ public sealed partial class EntityPartition : PartitionActor
     }
 
     private readonly IProjections _projections;
-    private readonly LocalPartitions _local;
     private readonly VersionedStore<EntityValue, IngestEvent> _store = new(EntityValue.ApplyAll, keepsCurrent: true);
     private readonly Dictionary<string, long> _accepted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _journaled = new(StringComparer.Ordinal);
@@ -59,7 +58,6 @@ public sealed partial class EntityPartition : PartitionActor
         : base(EntityRegion.TypeName, partitionId, clock, options, local, role)
     {
         _projections = projections;
-        _local = local;
 
         Row<EntityRunRow>(row => ApplyRow(row, null), row => row.Events.Count);
 
@@ -86,11 +84,10 @@ public sealed partial class EntityPartition : PartitionActor
 
     protected override int KeyCount => _store.Count;
 
-    protected override void Publish() => _local.Register(EntityRegion.TypeName, Partition, _store, Role);
+    protected override object Published => _store;
 
     protected override void PostStop()
     {
-        _local.Unregister(EntityRegion.TypeName, Partition, _store, Role);
         foreach (var b in _backfills.Values) b.Cancel();
         base.PostStop();
     }

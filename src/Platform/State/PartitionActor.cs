@@ -232,11 +232,10 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     protected virtual bool CanCommit => true;
 
     /// <summary>
-    /// Registers the store the gateway reads directly (LocalPartitions), once its state is whole: after recovery or a take-over.
+    /// What the gateway reads directly (registered in LocalPartitions once the state is whole: after recovery or a take-over,
+    /// and removed when the actor stops); null for partitions only read through their actor.
     /// </summary>
-    protected virtual void Publish()
-    {
-    }
+    protected virtual object? Published => null;
 
     /// <summary>Called once recovery is complete (before the first commit).</summary>
     protected virtual void Recovered()
@@ -263,6 +262,7 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     protected override void PostStop()
     {
         if (IsStandby && Partition >= 0) Local?.UnregisterStandby(RegionName, Partition, Self);
+        if (Published is { } published) Local?.Unregister(RegionName, Partition, published, Role);
         _epochs?.Dispose();
         base.PostStop();
     }
@@ -396,7 +396,7 @@ public abstract class PartitionActor : ReceivePersistentActor, IWithTimers
     private void Started()
     {
         // Only now may a gateway read the store directly: during a restore it would find keys missing at the restored epoch.
-        Publish();
+        if (Published is { } published) Local?.Register(RegionName, Partition, published, Role);
         if (!IsStandby) Recovered();
         // An owner that recovered from the journal while a standby of its own partition ran on this node: the standby goes.
         if (!IsStandby && Partition >= 0 && Local?.StandbyActor(RegionName, Partition) is { } redundant) redundant.Tell(PoisonPill.Instance);

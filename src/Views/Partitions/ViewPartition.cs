@@ -17,7 +17,6 @@ namespace ContextLake.Views.Partitions;
 public sealed class ViewPartition : DownstreamPartition<KeyDelta>
 {
     private readonly ViewCatalog _catalog;
-    private readonly LocalPartitions _local;
     private readonly ViewDefinitions _definitions;
     private readonly VersionedStore<GroupAggregate, KeyDelta> _store;
     private long _catalogSeen = -1;
@@ -28,9 +27,9 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
         : base(ViewRegion.TypeName, partitionId, clock, options, local, role)
     {
         _catalog = catalog;
-        _local = local;
         _definitions = new ViewDefinitions(catalog);
         _store = new VersionedStore<GroupAggregate, KeyDelta>(Fold, keepsCurrent: false);
+        _reads = new Reads(_store, _definitions);
 
         RowType<ViewPartitionRow>();
         Command<ApplyViewDeltas>(Take);
@@ -38,7 +37,9 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
     }
 
     /// <summary>The store and definitions a gateway on this node reads directly.</summary>
-    public sealed record Published(VersionedStore<GroupAggregate, KeyDelta> Store, ViewDefinitions Definitions);
+    public sealed record Reads(VersionedStore<GroupAggregate, KeyDelta> Store, ViewDefinitions Definitions);
+
+    private readonly Reads _reads;
 
     protected override long CommittedThrough => _store.CommittedThrough;
 
@@ -47,13 +48,7 @@ public sealed class ViewPartition : DownstreamPartition<KeyDelta>
     /// <summary>Deltas are folded with their view's definition: not before this node knows the catalog.</summary>
     protected override bool CanCommit => _catalog.Version >= 0;
 
-    protected override void Publish() => _local.Register(ViewRegion.TypeName, Partition, new Published(_store, _definitions), Role);
-
-    protected override void PostStop()
-    {
-        _local.Unregister(ViewRegion.TypeName, Partition, new Published(_store, _definitions), Role);
-        base.PostStop();
-    }
+    protected override object Published => _reads;
 
     /// <summary>A key's deltas of one epoch, folded into one copy of its aggregate (they all name the key's view).</summary>
     private GroupAggregate? Fold(string address, GroupAggregate? aggregate, ReadOnlySpan<KeyDelta> deltas)
